@@ -75,6 +75,12 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		log = slog.Default()
 	}
 	s := &Store{driver: driver, db: opt.Database, log: log.With("component", "cypher")}
+	// VerifyConnectivity fails at once on a refused connection, where a
+	// query would be retried until ctx ends.
+	if err := driver.VerifyConnectivity(ctx); err != nil {
+		driver.Close(ctx)
+		return nil, err
+	}
 	if err := s.Ping(ctx); err != nil {
 		driver.Close(ctx)
 		return nil, err

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/passerelle-social/passerelle/cypher"
+)
+
+// Config is every setting of the binary. Each one is a flag whose default
+// comes from its environment variable; Validate checks them all before
+// anything starts.
+type Config struct {
+	Dev bool
+
+	Neo4jURI      string
+	Neo4jUser     string
+	Neo4jPassword string
+	Neo4jDatabase string
+
+	RedisAddr     string
+	RedisPassword string
+	RedisDB       int
+
+	HTTPAddr  string
+	SecretKey string
+	key       []byte // SecretKey decoded by Validate: 32 bytes
+
+	LogLevel  string
+	LogFormat string
+
+	UploadDir   string
+	KeepUploads bool
+	Concurrency int
+
+	envErr error // the first environment value that did not parse
+}
+
+// setting is one row of the configuration table in the README.
+type setting struct {
+	flag, env, help string
+}
+
+var settings = []setting{
+	{"dev", "PASSERELLE_DEV", "development mode: a missing secret key is replaced by a throw-away one"},
+	{"neo4j-uri", "PASSERELLE_NEO4J_URI", "Neo4j Bolt URI (bolt://, neo4j://, +s, +ssc)"},
+	{"neo4j-user", "PASSERELLE_NEO4J_USER", "Neo4j user; empty when auth is off"},
+	{"neo4j-password", "PASSERELLE_NEO4J_PASSWORD", "Neo4j password"},
+	{"neo4j-database", "PASSERELLE_NEO4J_DATABASE", "Neo4j database; empty for the server's default"},
+	{"redis-addr", "PASSERELLE_REDIS_ADDR", "Redis host:port for the task queue"},
+	{"redis-password", "PASSERELLE_REDIS_PASSWORD", "Redis password"},
+	{"redis-db", "PASSERELLE_REDIS_DB", "Redis database number"},
+	{"http-addr", "PASSERELLE_HTTP_ADDR", "address `serve` listens on"},
+	{"secret-key", "PASSERELLE_SECRET_KEY", "32 random bytes, base64 or hex: encrypts tokens at rest, signs sessions"},
+	{"log-level", "PASSERELLE_LOG_LEVEL", "debug, info, warn or error"},
+	{"log-format", "PASSERELLE_LOG_FORMAT", "text or json"},
+	{"upload-dir", "PASSERELLE_UPLOAD_DIR", "folder where uploaded archives wait for their import"},
+	{"keep-uploads", "PASSERELLE_KEEP_UPLOADS", "keep an upload after its import succeeded"},
+	{"concurrency", "PASSERELLE_CONCURRENCY", "tasks a worker runs at once"},
+}
+
+// envOr returns the environment variable key, or def when it is unset or
+// empty.
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// Register binds the settings to fs, with their environment fallbacks.
+func (c *Config) Register(fs *flag.FlagSet) {
+	help := map[string]string{}
+	envs := map[string]string{}
+	for _, s := range settings {
+		help[s.flag] = s.help + " (env " + s.env + ")"
+		envs[s.flag] = s.env
+	}
+	str := func(p *string, name, def string) { fs.StringVar(p, name, envOr(envs[name], def), help[name]) }
+	str(&c.Neo4jURI, "neo4j-uri", "bolt://127.0.0.1:7687")
+	str(&c.Neo4jUser, "neo4j-user", "")
+	str(&c.Neo4jPassword, "neo4j-password", "")
+	str(&c.Neo4jDatabase, "neo4j-database", "")
+	str(&c.RedisAddr, "redis-addr", "127.0.0.1:6379")
+	str(&c.RedisPassword, "redis-password", "")
+	str(&c.HTTPAddr, "http-addr", "127.0.0.1:8080")
+	str(&c.SecretKey, "secret-key", "")
+	str(&c.LogLevel, "log-level", "info")
+	str(&c.LogFormat, "log-format", "text")
+	str(&c.UploadDir, "upload-dir", ".local/uploads")
+	c.Concurrency = 8
+	for name, v := range map[string]flag.Value{
+		"redis-db":     (*intValue)(&c.RedisDB),
+		"concurrency":  (*intValue)(&c.Concurrency),
+		"dev":          (*boolValue)(&c.Dev),
+		"keep-uploads": (*boolValue)(&c.KeepUploads),
+	} {
+		if s := os.Getenv(envs[name]); s != "" {
+			if err := v.Set(s); err != nil && c.envErr == nil {
+				c.envErr = fmt.Errorf("%s: %v", envs[name], err)
+			}
+		}
+		fs.Var(v, name, help[name])
+	}
+}
+
+// Validate checks every setting and returns one error naming the first bad
+// one, as the environment variable a person would set.
+func (c *Config) Validate() error {
+	if c.envErr != nil {
+		return c.envErr
+	}
+	if err := cypher.CheckURI(c.Neo4jURI); err != nil {
+		return fmt.Errorf("PASSERELLE_NEO4J_URI: %v", err)
+	}
+	if _, _, err := net.SplitHostPort(c.RedisAddr); err != nil {
+		return fmt.Errorf("PASSERELLE_REDIS_ADDR: %q is not host:port", c.RedisAddr)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return fmt.Errorf("PASSERELLE_HTTP_ADDR: %q is not host:port", c.HTTPAddr)
+	}
+	if c.RedisDB < 0 || c.RedisDB > 15 {
+		return fmt.Errorf("PASSERELLE_REDIS_DB: %d is not between 0 and 15", c.RedisDB)
+	}
+	if c.Concurrency < 1 || c.Concurrency > 1000 {
+		return fmt.Errorf("PASSERELLE_CONCURRENCY: %d is not between 1 and 1000", c.Concurrency)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("PASSERELLE_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("PASSERELLE_LOG_FORMAT: %q is not text or json", c.LogFormat)
+	}
+	if c.UploadDir == "" {
+		return errors.New("PASSERELLE_UPLOAD_DIR: empty")
+	}
+	key, err := decodeKey(c.SecretKey)
+	switch {
+	case c.SecretKey == "" && c.Dev:
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+	case c.SecretKey == "":
+		return errors.New("PASSERELLE_SECRET_KEY: not set (32 random bytes in base64 or hex, e.g. `openssl rand -base64 32`; or --dev for local work)")
+	case err != nil:
+		return fmt.Errorf("PASSERELLE_SECRET_KEY: %v", err)
+	}
+	c.key = key
+	return nil
+}
+
+func decodeKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	for _, dec := range []func(string) ([]byte, error){
+		hex.DecodeString, base64.StdEncoding.DecodeString,
+		base64.URLEncoding.DecodeString, base64.RawStdEncoding.DecodeString, base64.RawURLEncoding.DecodeString,
+	} {
+		if b, err := dec(s); err == nil {
+			if len(b) != 32 {
+				return nil, fmt.Errorf("decodes to %d bytes, want 32", len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("neither base64 nor hex")
+}
+
+// Logger builds the process's one slog logger.
+func (c *Config) Logger() *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// OpenStore connects to Neo4j; the error names the setting to look at.
+func (c *Config) OpenStore(ctx context.Context, log *slog.Logger) (*cypher.Store, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	s, err := cypher.Open(ctx, cypher.Options{
+		URI: c.Neo4jURI, User: c.Neo4jUser, Password: c.Neo4jPassword,
+		Database: c.Neo4jDatabase, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("PASSERELLE_NEO4J_URI: cannot reach Neo4j at %s: %s", c.Neo4jURI, oneLine(err))
+	}
+	return s, nil
+}
+
+// RedisOpt is the asynq connection to the configured Redis.
+func (c *Config) RedisOpt() asynq.RedisClientOpt {
+	return asynq.RedisClientOpt{Addr: c.RedisAddr, Password: c.RedisPassword, DB: c.RedisDB}
+}
+
+// OpenRedis connects to Redis and pings it; the error names the setting.
+func (c *Config) OpenRedis(ctx context.Context) (*redis.Client, error) {
+	r := redis.NewClient(&redis.Options{Addr: c.RedisAddr, Password: c.RedisPassword, DB: c.RedisDB})
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := r.Ping(ctx).Err(); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("PASSERELLE_REDIS_ADDR: cannot reach Redis at %s: %s", c.RedisAddr, oneLine(err))
+	}
+	return r, nil
+}
+
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+
+type intValue int
+
+func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("%q is not an integer", s)
+	}
+	*v = intValue(n)
+	return nil
+}
+
+type boolValue bool
+
+func (v *boolValue) String() string   { return strconv.FormatBool(bool(*v)) }
+func (v *boolValue) IsBoolFlag() bool { return true }
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", s)
+	}
+	*v = boolValue(b)
+	return nil
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/passerelle-social/passerelle/workers"
+)
+
+func runWork(ctx context.Context, env *Env, args []string) error {
+	var cfg Config
+	fs := newFlagSet("work", env)
+	cfg.Register(fs)
+	if err := parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	log := cfg.Logger().With("process", "work")
+
+	store, err := cfg.OpenStore(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close(context.Background())
+	if _, err := store.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	rdb, err := cfg.OpenRedis(ctx) // fails early, naming the setting
+	if err != nil {
+		return err
+	}
+	rdb.Close()
+
+	w := workers.NewWorker(workers.Options{
+		Redis:           cfg.RedisOpt(),
+		Concurrency:     cfg.Concurrency,
+		Logger:          log,
+		Registry:        newRegistry(),
+		ShutdownTimeout: 30 * time.Second,
+	})
+	w.Handle(workers.TypeSchemaCheck, workers.HandleSchemaCheck(store))
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	client := asynq.NewClient(cfg.RedisOpt())
+	if _, err := client.EnqueueContext(ctx, workers.NewSchemaCheckTask()); err != nil {
+		log.Warn("enqueue schema check", "err", err)
+	}
+	client.Close()
+	fmt.Fprintf(env.Stdout, "passerelle: worker running (concurrency %d, redis %s)\n", cfg.Concurrency, cfg.RedisAddr)
+
+	<-ctx.Done()
+	// Shutdown order: stop taking tasks and wait for running ones (up to
+	// the timeout), then the drivers, closed by the defers above.
+	log.Info("shutting down")
+	w.Shutdown()
+	return nil
+}
