@@ -8,11 +8,11 @@ import (
 // Error codes. Each maps to one HTTP status in server/errors.go and to one
 // exit status in cmd/passerelle.
 const (
-	ECONFLICT  = "conflict"   // the action conflicts with stored state
-	EINTERNAL  = "internal"   // a bug or an unavailable dependency
-	EINVALID   = "invalid"    // the input is wrong; the message says how
-	ENOTFOUND  = "not_found"  // the thing asked for does not exist
-	EFORBIDDEN = "forbidden"  // the caller may not do this
+	ECONFLICT  = "conflict"  // the action conflicts with stored state
+	EINTERNAL  = "internal"  // a bug or an unavailable dependency
+	EINVALID   = "invalid"   // the input is wrong; the message says how
+	ENOTFOUND  = "not_found" // the thing asked for does not exist
+	EFORBIDDEN = "forbidden" // the caller may not do this
 	EUNAUTH    = "unauthorized"
 	ETOOLARGE  = "too_large"  // an upload or input over its limit
 	ERATELIMIT = "rate_limit" // out of budget; retry later

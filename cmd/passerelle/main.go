@@ -33,11 +33,12 @@ type Env struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run the web server", runServe},
-		"work":    {"run the task worker", runWork},
-		"migrate": {"apply the graph schema files not yet applied", runMigrate},
-		"ready":   {"wait until Neo4j (with APOC) and Redis answer", runReady},
-		"version": {"print the version", runVersion},
+		"serve":       {"run the web server", runServe},
+		"work":        {"run the task worker", runWork},
+		"migrate":     {"apply the graph schema files not yet applied", runMigrate},
+		"ready":       {"wait until Neo4j (with APOC) and Redis answer", runReady},
+		"version":     {"print the version", runVersion},
+		"healthcheck": {"GET a URL, fail unless 200 (for containers)", runHealthcheck},
 	}
 }
 

@@ -1,0 +1,65 @@
+# Passerelle: every command a newcomer needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+GO      ?= go
+BIN     := bin/passerelle
+URL     := http://$(or $(PASSERELLE_HTTP_ADDR),127.0.0.1:8080)
+
+# Test services run on their own ports (Neo4j 7688, Redis 6380), apart from
+# the dev ones that `make up` starts (7687, 6379).
+TEST_ENV := PASSERELLE_TEST_NEO4J_URI=bolt://127.0.0.1:7688 PASSERELLE_TEST_REDIS_ADDR=127.0.0.1:6380
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: ## install what a fresh machine lacks (Debian's redis-server, Maven, a JDK)
+	@scripts/deps.sh
+
+.PHONY: build
+build: ## build bin/passerelle
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/passerelle
+
+.PHONY: services
+services: deps build ## start the dev Neo4j and Redis and wait until they answer
+	@scripts/services.sh start dev
+	@$(BIN) ready --neo4j-uri bolt://127.0.0.1:7687 --redis-addr 127.0.0.1:6379
+
+.PHONY: services-down
+services-down: ## stop the dev and test services (data is kept in .local/)
+	@scripts/app.sh stop || true
+	@scripts/services.sh stop dev
+	@scripts/services.sh stop test
+
+.PHONY: services-test
+services-test: deps build ## start the test Neo4j and Redis (ports 7688, 6380)
+	@scripts/services.sh start test
+	@$(BIN) ready --neo4j-uri bolt://127.0.0.1:7688 --redis-addr 127.0.0.1:6380
+
+.PHONY: up
+up: services ## start everything (services, migrate, serve, work) and print the URL
+	@scripts/app.sh start
+	@echo
+	@echo "Passerelle is up: $(URL)   (readiness: $(URL)/readyz, metrics: $(URL)/metrics)"
+	@echo "Logs in .local/app/; stop with: make down"
+
+.PHONY: down
+down: ## stop serve, work and the dev services
+	@scripts/app.sh stop
+	@scripts/services.sh stop dev
+
+.PHONY: test
+test: services-test ## run every test against the real test services
+	$(TEST_ENV) $(GO) test -p 1 -count=1 ./...
+
+.PHONY: bench
+bench: services-test ## run the benchmarks (figures go in BENCHMARKS.md)
+	$(TEST_ENV) $(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
+
+.PHONY: fmt
+fmt: ## gofmt and go vet
+	gofmt -l -w $$(git ls-files '*.go')
+	$(GO) vet ./...
