@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Neo4j 5.26 Community, assembled from Maven Central and run as a plain JVM.
 #
-#   scripts/neo4j.sh provision   resolve the jars (lib/) and APOC (plugins/)
+#   scripts/neo4j.sh provision   resolve the jars (lib/) and APOC + GDS (plugins/)
 #   scripts/neo4j.sh start       provision if needed, start, wait for Bolt
 #   scripts/neo4j.sh stop        clean shutdown (SIGTERM, the JVM's hook)
 #   scripts/neo4j.sh status
@@ -47,11 +47,16 @@ provision() {
   log "neo4j-$INSTANCE: resolving jars from Maven Central (first time: ~125 MB)"
   mkdir -p "$DIST"
   rm -rf "$LIB.tmp" "$PLUGINS.tmp"
-  mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$LIB.tmp"
-  mvn -q -B -Dstyle.color=never -f "$PLUGINS_POM" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$PLUGINS.tmp"
-  # Drop what the server already has (same artifact, any version).
+  # Jar names carry their groupId: GDS and Neo4j both have an "annotations".
+  local mvnlog=$DIST/mvn.log
+  for pom in "$POM:$LIB.tmp" "$PLUGINS_POM:$PLUGINS.tmp"; do
+    if ! mvn -B -f "${pom%%:*}" dependency:copy-dependencies -DincludeScope=runtime \
+        -Dmdep.prependGroupId=true -DoutputDirectory="${pom#*:}" >"$mvnlog" 2>&1; then
+      grep -E 'ERROR|FAIL' "$mvnlog" | head -20 >&2
+      die "neo4j: Maven could not resolve ${pom%%:*} (full log: $mvnlog)"
+    fi
+  done
+  # Drop what the server already has (same group and artifact, any version).
   local jar artifact
   for jar in "$PLUGINS.tmp"/*.jar; do
     artifact=$(basename "$jar" | sed -E 's/-[0-9][^-]*(-[a-z]+)?\.jar$//')
@@ -60,7 +65,7 @@ provision() {
   rm -rf "$LIB" "$PLUGINS"
   mv "$LIB.tmp" "$LIB"; mv "$PLUGINS.tmp" "$PLUGINS"
   touch "$LIB/.complete"
-  log "neo4j-$INSTANCE: $(ls "$LIB" | wc -l) jars in lib/, plugins: $(ls "$PLUGINS" | tr '\n' ' ')"
+  log "neo4j-$INSTANCE: $(ls "$LIB" | wc -l) jars in lib/, $(ls "$PLUGINS" | wc -l) in plugins/ (APOC, GDS)"
 }
 
 write_conf() {
