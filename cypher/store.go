@@ -145,10 +145,23 @@ func statements(src string) []string {
 // Reset deletes every node and relationship except the schema records. It
 // exists for tests and demo worlds; nothing in the product calls it.
 func (s *Store) Reset(ctx context.Context) error {
-	_, err := s.runAutoCommit(ctx, `
-		MATCH (n) WHERE NOT n:SchemaMigration
-		CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS`, nil)
-	return err
+	// Relationships first, then nodes, 20,000 at a time: a node with a
+	// million relationships can't be deleted in one transaction.
+	for _, query := range []string{
+		"MATCH ()-[r]->() WITH r LIMIT 20000 DELETE r RETURN count(*) AS n",
+		"MATCH (n) WHERE NOT n:SchemaMigration WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n",
+	} {
+		for {
+			res, err := neo4j.ExecuteQuery(ctx, s.driver, query, nil, neo4j.EagerResultTransformer, s.queryConfig())
+			if err != nil {
+				return err
+			}
+			if n, _ := res.Records[0].Get("n"); n == int64(0) {
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // runAutoCommit runs one statement in an auto-commit transaction, the only
@@ -191,3 +204,5 @@ func (s *Store) ConstraintNames(ctx context.Context) (map[string]bool, error) {
 	}
 	return out, nil
 }
+
+func nowUTC() time.Time { return time.Now().UTC() }

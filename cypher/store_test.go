@@ -93,23 +93,17 @@ func TestAPOCAnswers(t *testing.T) {
 // TestGDSRunsAnAlgorithm proves the Graph Data Science plugin assembled from
 // Maven Central loads and runs: PageRank on a small chain.
 func TestGDSRunsAnAlgorithm(t *testing.T) {
-	s := testenv.MustGraph(t)
-	ctx := context.Background()
-	if _, err := s.Query(ctx, `
+	testenv.MustGraph(t)
+	testenv.Query(t, `
 		UNWIND range(1, 50) AS i CREATE (:GdsProbe {i: i})
 		WITH count(*) AS made
-		MATCH (a:GdsProbe), (b:GdsProbe) WHERE b.i = a.i + 1 CREATE (a)-[:NEXT]->(b)`, nil); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := s.Query(ctx, `
+		MATCH (a:GdsProbe), (b:GdsProbe) WHERE b.i = a.i + 1 CREATE (a)-[:NEXT]->(b)`, nil)
+	rows := testenv.Query(t, `
 		CALL gds.graph.project('gds_probe', 'GdsProbe', 'NEXT') YIELD nodeCount
 		CALL gds.pageRank.stream('gds_probe') YIELD nodeId, score
 		WITH count(*) AS n, max(score) AS top
 		CALL gds.graph.drop('gds_probe') YIELD graphName
 		RETURN n, top, gds.version() AS version`, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if rows[0]["n"] != int64(50) || rows[0]["top"].(float64) <= 0.15 || !strings.HasPrefix(rows[0]["version"].(string), "2.13") {
 		t.Fatalf("pageRank = %v", rows[0])
 	}

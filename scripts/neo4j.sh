@@ -12,8 +12,8 @@
 # Settings (environment):
 #   NEO4J_INSTANCE    dev (default) or test
 #   NEO4J_BOLT_PORT   default 7687 for dev, 7688 for test (on 127.0.0.1 only)
-#   NEO4J_HEAP        default 1g
-#   NEO4J_PAGECACHE   default 512m
+#   NEO4J_HEAP        default 2g
+#   NEO4J_PAGECACHE   default 1g
 #   NEO4J_AUTH        "off" (default, local work) or "on"; with "on" the
 #                     password of user neo4j is set from NEO4J_PASSWORD on
 #                     first start (neo4j-admin dbms set-initial-password).
@@ -87,7 +87,7 @@ server.http.enabled=false
 server.https.enabled=false
 dbms.usage_report.enabled=false
 dbms.security.auth_enabled=$auth
-server.memory.pagecache.size=${NEO4J_PAGECACHE:-512m}
+server.memory.pagecache.size=${NEO4J_PAGECACHE:-1g}
 db.tx_log.rotation.retention_policy=1 days
 dbms.security.procedures.unrestricted=apoc.*,gds.*
 dbms.security.procedures.allowlist=apoc.*,gds.*
@@ -95,7 +95,7 @@ CONF
 }
 
 jvm_opts() {
-  local heap=${NEO4J_HEAP:-1g}
+  local heap=${NEO4J_HEAP:-2g}
   echo "-Xms$heap -Xmx$heap -XX:+UseG1GC -XX:-OmitStackTraceInFastThrow \
 -XX:+UnlockExperimentalVMOptions -XX:+TrustFinalNonStaticFields -XX:+DisableExplicitGC \
 -Djdk.nio.maxCachedBufferSize=1024 -Dio.netty.tryReflectionSetAccessible=true \

@@ -7,6 +7,8 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/passerelle-social/passerelle/engine"
+	"github.com/passerelle-social/passerelle/engine/xarchive"
 	"github.com/passerelle-social/passerelle/workers"
 )
 
@@ -41,6 +43,9 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 		ShutdownTimeout: 30 * time.Second,
 	})
 	w.Handle(workers.TypeSchemaCheck, workers.HandleSchemaCheck(store))
+	importer := &engine.Importer{Graph: store, Limits: xarchive.DefaultLimits()}
+	w.Handle(workers.TypeArchiveImport, workers.HandleArchiveImport(importer,
+		&workers.Uploads{Dir: cfg.UploadDir}, cfg.KeepUploads, log))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -149,12 +149,14 @@ func (s *stream) prefix(open byte) error {
 		want = "window.__THAR_CONFIG = {"
 	}
 	for {
-		if i := bytes.IndexByte(s.buf[s.pos:s.end], '='); i >= 0 {
+		// Only the first maxPrefix bytes of the file may hold the '='.
+		window := s.buf[s.pos:min(s.end, s.pos+int(max(maxPrefix-s.offset(), 0)))]
+		if i := bytes.IndexByte(window, '='); i >= 0 {
 			s.pos += i + 1
 			break
 		}
-		s.pos = s.end
-		if s.offset() > maxPrefix {
+		s.pos += len(window)
+		if s.offset() >= maxPrefix {
 			return s.syntax(0, "no `= %c` in the first %d bytes: not an X archive data file (expected %s ...)", open, maxPrefix, want)
 		}
 		if _, err := s.fill(s.pos); err != nil {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/passerelle-social/passerelle/cypher"
@@ -96,4 +97,33 @@ func MustRedis(tb testing.TB) *redis.Client {
 	}
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// Query runs one statement on the test Neo4j through its own driver and
+// returns the rows as maps: for tests that check what the graph holds
+// without a product method for it.
+func Query(tb testing.TB, query string, params map[string]any) []map[string]any {
+	tb.Helper()
+	ctx := context.Background()
+	d, err := neo4j.NewDriverWithContext(Neo4jURI(), auth())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer d.Close(ctx)
+	res, err := neo4j.ExecuteQuery(ctx, d, query, params, neo4j.EagerResultTransformer)
+	if err != nil {
+		tb.Fatalf("query: %v\n%s", err, query)
+	}
+	rows := make([]map[string]any, len(res.Records))
+	for i, r := range res.Records {
+		rows[i] = r.AsMap()
+	}
+	return rows
+}
+
+func auth() neo4j.AuthToken {
+	if u := os.Getenv("PASSERELLE_TEST_NEO4J_USER"); u != "" {
+		return neo4j.BasicAuth(u, os.Getenv("PASSERELLE_TEST_NEO4J_PASSWORD"), "")
+	}
+	return neo4j.NoAuth()
 }
