@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 // status 2 with the reader's one line, like a usage error.
 func inputError(err error) error {
 	var xe *xarchive.Error
-	if errors.As(err, &xe) || engine.ErrorCode(err) == engine.EINVALID || engine.ErrorCode(err) == engine.ETOOLARGE {
+	switch {
+	case errors.As(err, &xe), engine.ErrorCode(err) == engine.EINVALID, engine.ErrorCode(err) == engine.ETOOLARGE,
+		errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
 		return usageError{err}
 	}
 	return err

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; without
@@ -45,6 +47,10 @@ func commands() map[string]command {
 	}
 }
 
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
 // usageError is a mistake in how the command was called or configured: exit
 // status 2, as for flag errors.
 type usageError struct{ err error }
@@ -53,6 +59,8 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 func main() {
+	// go-redis logs its own dial retries; the error it returns says enough.
+	redis.SetLogger(quietRedis{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, &Env{Stdout: os.Stdout, Stderr: os.Stderr}, os.Args[1:])
 	stop()
