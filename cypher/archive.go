@@ -47,7 +47,7 @@ func (s *Store) BeginImport(ctx context.Context, imp *engine.ArchiveImport) erro
 	for k, v := range imp.Archive.Duplicates {
 		counts["duplicates_"+k] = v
 	}
-	_, err := neo4j.ExecuteQuery(ctx, s.driver, q("import_begin"), map[string]any{
+	params := map[string]any{
 		"member":       imp.Member,
 		"now":          imp.Now,
 		"xid":          imp.Account.ID,
@@ -63,7 +63,14 @@ func (s *Store) BeginImport(ctx context.Context, imp *engine.ArchiveImport) erro
 			"lists_created": imp.Archive.ListsCreated,
 			"lists_member":  imp.Archive.ListsMember,
 		},
-	}, neo4j.EagerResultTransformer, s.queryConfig())
+	}
+	err := s.write(ctx, func(tx neo4j.ManagedTransaction) error {
+		if _, err := run(ctx, tx, "member_create", map[string]any{"member": imp.Member, "now": imp.Now}); err != nil {
+			return err
+		}
+		_, err := run(ctx, tx, "import_begin", params)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("import begin: %w", err)
 	}

@@ -206,3 +206,37 @@ func (s *Store) ConstraintNames(ctx context.Context) (map[string]bool, error) {
 }
 
 func nowUTC() time.Time { return time.Now().UTC() }
+
+// write runs fn in one managed write transaction, retried by the driver on
+// transient errors: fn must be safe to run again.
+func (s *Store) write(ctx context.Context, fn func(tx neo4j.ManagedTransaction) error) error {
+	sess := s.session(ctx, neo4j.AccessModeWrite)
+	defer sess.Close(ctx)
+	_, err := sess.ExecuteWrite(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
+		return nil, fn(tx)
+	})
+	return err
+}
+
+// run runs the named query in tx and returns all its records.
+func run(ctx context.Context, tx neo4j.ManagedTransaction, name string, params map[string]any) ([]*neo4j.Record, error) {
+	res, err := tx.Run(ctx, q(name), params)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	recs, err := res.Collect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return recs, nil
+}
+
+// read runs the named query with readers' routing and returns its records.
+func (s *Store) read(ctx context.Context, name string, params map[string]any) ([]*neo4j.Record, error) {
+	res, err := neo4j.ExecuteQuery(ctx, s.driver, q(name), params,
+		neo4j.EagerResultTransformer, s.queryConfig(neo4j.ExecuteQueryWithReadersRouting()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return res.Records, nil
+}

@@ -1,16 +1,14 @@
-// import_begin: creates (or finds again) the member, their X account and
-// its archive claim, and the Archive node in status "loading". Safe to run
-// again: every write is a MERGE, and first-seen values are set ON CREATE.
+// import_begin: writes the member's X account and its archive claim, and
+// the Archive node in status "loading". Runs after member_create, in the
+// same transaction. Safe to run again: every write is a MERGE, and
+// first-seen values are set ON CREATE.
 // A claim made by signing in with X (via x_oauth) is never downgraded.
 // Parameters: $member, $now (datetime), $xid, $username, $display_name,
 //   $x_created_at, $archive {id, sha256, generated_at, source, counts (map),
 //   duplicates (map), lists_created [url], lists_member [url]}.
 // Rows: one: archive (id), status.
 // Plan: NodeUniqueIndexSeek on Member(id), XAccount(xid), Archive(id).
-MERGE (m:Member {id: $member})
-  ON CREATE SET m.created_at = $now, m.locale = 'en', m.auto_reconnect = true,
-                m.allow_claimed = false, m.notify_arrivals = false,
-                m.research_consent = false, m.show_name = false
+MATCH (m:Member {id: $member})
 MERGE (x:XAccount {xid: $xid})
 SET x.username = $username, x.display_name = $display_name, x.created_at = $x_created_at
 MERGE (m)-[c:CLAIMS]->(x)
