@@ -55,22 +55,21 @@ func sorted(ids []string) []string {
 	return out
 }
 
-// snapshot is a text form of everything in the graph but timestamps, to
-// compare two states.
+// snapshot is a text form of everything in the graph (every node and
+// relationship with all its properties but timestamps), to compare two
+// states.
 func snapshot(t *testing.T, s *cypher.Store) string {
 	t.Helper()
 	var b strings.Builder
 	for _, r := range rows(t, s, `
 		MATCH (n) WHERE NOT n:SchemaMigration
-		RETURN labels(n)[0] + ' ' + coalesce(n.xid, n.id, '') + ' ' +
-		       toString(size(keys(n))) AS v ORDER BY v`, nil) {
+		RETURN labels(n)[0] + ' ' + apoc.convert.toJson(apoc.map.sortedProperties(apoc.map.removeKeys(properties(n), [k IN keys(n) WHERE k = 'at' OR k ENDS WITH '_at']))) AS v ORDER BY v`, nil) {
 		b.WriteString(r["v"].(string) + "\n")
 	}
 	for _, r := range rows(t, s, `
 		MATCH (a)-[r]->(b)
-		RETURN type(r) + ' ' + coalesce(a.xid, a.id) + '>' + coalesce(b.xid, b.id) + ' ' +
-		       coalesce(toString(r.by_following), '-') + coalesce(toString(r.by_follower), '-') + ' ' +
-		       reduce(acc = '', x IN coalesce(r.following_from, []) + coalesce(r.follower_from, []) + coalesce(r.from, []) | acc + x) AS v
+		RETURN type(r) + ' ' + coalesce(a.xid, a.id, a.did, a.acct) + '>' + coalesce(b.xid, b.id, b.did, b.acct) + ' ' +
+		       apoc.convert.toJson(apoc.map.sortedProperties(apoc.map.removeKeys(properties(r), [k IN keys(r) WHERE k = 'at' OR k ENDS WITH '_at']))) AS v
 		ORDER BY v`, nil) {
 		b.WriteString(r["v"].(string) + "\n")
 	}

@@ -20,6 +20,7 @@ type person struct {
 	member    string
 	account   int
 	following []int
+	followers []int
 	blocks    []int
 	mutes     []int
 }
@@ -31,7 +32,7 @@ func importPerson(t *testing.T, s *cypher.Store, p person) {
 	if _, err := fixtures.WriteArchive(dir, fixtures.ArchiveOptions{Variant: "loose", Account: p.account}); err != nil {
 		t.Fatal(err)
 	}
-	for name, ns := range map[string][]int{"following": p.following, "block": p.blocks, "mute": p.mutes} {
+	for name, ns := range map[string][]int{"following": p.following, "follower": p.followers, "block": p.blocks, "mute": p.mutes} {
 		ids := make([]string, len(ns))
 		for i, n := range ns {
 			ids[i] = fixtures.XID(n)

@@ -48,3 +48,6 @@ func QueryNames() []string {
 	}
 	return out
 }
+
+// QueryText returns the text of the named query file.
+func QueryText(name string) string { return q(name) }
