@@ -68,8 +68,11 @@ func (s *Store) BeginImport(ctx context.Context, imp *engine.ArchiveImport) erro
 		if _, err := run(ctx, tx, "member_create", map[string]any{"member": imp.Member, "now": imp.Now}); err != nil {
 			return err
 		}
-		_, err := run(ctx, tx, "import_begin", params)
-		return err
+		if _, err := run(ctx, tx, "import_begin", params); err != nil {
+			return err
+		}
+		// The archive's claim may make (or join) a conflict: links follow.
+		return sync(ctx, tx, []string{imp.Account.ID})
 	})
 	if err != nil {
 		return fmt.Errorf("import begin: %w", err)

@@ -189,6 +189,9 @@ func TestForgedArchive(t *testing.T) {
 				}
 			}
 			importPerson(t, s, person{member: "mallory", account: 2}) // bob's X account
+			if c, err := s.Conflicts(ctx); err != nil || len(c) != 1 {
+				t.Fatalf("conflicts right after mallory's upload: %+v, %v", c, err)
+			}
 			link(t, s, "mallory", engine.Bluesky, did("mallory"))
 
 			// Nobody's auto-follow targets the impostor.

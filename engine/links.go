@@ -190,3 +190,12 @@ type LinkGraph interface {
 	Reachable(ctx context.Context, q MatchQuery, followers bool) ([]Reconnection, error)
 	Arrivals(ctx context.Context, n Network, account string, fn func(Arrival) error) error
 }
+
+// Totals counts reconnections per network and trust: "bluesky/verified" → n.
+func Totals(rows []Reconnection) map[string]int {
+	out := map[string]int{}
+	for _, r := range rows {
+		out[r.Network+"/"+r.Trust]++
+	}
+	return out
+}

@@ -41,6 +41,11 @@ func commands() map[string]command {
 		"import":      {"load an X archive into the graph for a member", runImport},
 		"archive":     {"archive inspect: read an X archive without touching any database", runArchive},
 		"fixtures":    {"fixtures archive: write a synthetic X archive", runFixtures},
+		"members":     {"members link|unlink|claim|settings|delete: admin changes to a member (audited)", runMembers},
+		"admin":       {"admin conflicts: X accounts claimed by more than one member", runAdmin},
+		"links":       {"links import: load a CSV dataset of X to Bluesky/Mastodon links", runLinks},
+		"matches":     {"a member's reconnections: followings and followers reachable now", runMatches},
+		"stats":       {"graph statistics, global or per member", runStats},
 		"ready":       {"wait until Neo4j (with APOC) and Redis answer", runReady},
 		"version":     {"print the version", runVersion},
 		"healthcheck": {"GET a URL, fail unless 200 (for containers)", runHealthcheck},
@@ -97,7 +102,7 @@ func printUsage(w io.Writer, cmds map[string]command) {
 	sort.Strings(names)
 	fmt.Fprintln(w, "usage: passerelle COMMAND [flags]\n\ncommands:")
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\n`passerelle COMMAND -h` lists a command's flags; every flag has an environment fallback.")
 }
