@@ -33,6 +33,7 @@ services-down: ## stop the dev and test services (data is kept in .local/)
 	@scripts/app.sh stop || true
 	@scripts/services.sh stop dev
 	@scripts/services.sh stop test
+	@NEO4J_INSTANCE=bench scripts/neo4j.sh stop
 
 .PHONY: services-test
 services-test: deps build ## start the test Neo4j and Redis (ports 7688, 6380)
@@ -56,8 +57,23 @@ test: services-test ## run every test against the real test services
 	$(TEST_ENV) $(GO) test -p 1 -count=1 ./...
 
 .PHONY: bench
-bench: services-test ## run the benchmarks (figures go in BENCHMARKS.md)
-	$(TEST_ENV) $(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
+bench: services-test bench-world ## run the benchmarks (figures go in BENCHMARKS.md)
+	$(TEST_ENV) PASSERELLE_BENCH_NEO4J_URI=bolt://127.0.0.1:7689 $(GO) test -p 1 -run '^$$' -bench . -benchmem -timeout 60m ./...
+
+# The bench world: 100k members, 1M X accounts, over 10M FOLLOWS edges,
+# generated and bulk-imported into its own Neo4j (port 7689) when missing or
+# when its generator changed.
+WORLD := .local/bench-world
+.PHONY: bench-world
+bench-world: $(WORLD)/.imported ## generate and import the 10M-edge bench world, start its Neo4j
+	@NEO4J_INSTANCE=bench NEO4J_PAGECACHE=3g scripts/neo4j.sh start
+	@PASSERELLE_DEV=1 $(BIN) migrate --neo4j-uri bolt://127.0.0.1:7689
+
+$(WORLD)/.imported: fixtures/world.go | build
+	$(BIN) fixtures world --out $(WORLD)
+	NEO4J_INSTANCE=bench scripts/neo4j.sh import-world $(WORLD)
+	rm -f $(WORLD)/*.csv
+	touch $@
 
 .PHONY: fmt
 fmt: ## gofmt and go vet

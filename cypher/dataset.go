@@ -63,12 +63,13 @@ func (s *Store) ImportDataset(ctx context.Context, source, digest string, rows [
 
 // Stats are the graph's global counts.
 type Stats struct {
-	Members     int64            `json:"members"`
-	XAccounts   int64            `json:"x_accounts"`
-	Follows     int64            `json:"follows"`
-	Links       map[string]int64 `json:"links"` // "<network>/<trust>" → n
-	Recreatable int64            `json:"recreatable"`
-	Recreated   int64            `json:"recreated"`
+	Members       int64            `json:"members"`
+	XAccounts     int64            `json:"x_accounts"`
+	Follows       int64            `json:"follows"`
+	Links         map[string]int64 `json:"links"`          // "<network>/<trust>" → n
+	Recreatable   int64            `json:"recreatable"`    // from the last snapshot
+	RecreatableAt string           `json:"recreatable_at"` // when it was taken; "" before the first
+	Recreated     int64            `json:"recreated"`
 }
 
 // Stats returns the global statistics.
@@ -83,6 +84,7 @@ func (s *Store) Stats(ctx context.Context) (*Stats, error) {
 	st.XAccounts, _ = m["x_accounts"].(int64)
 	st.Follows, _ = m["follows"].(int64)
 	st.Recreatable, _ = m["recreatable"].(int64)
+	st.RecreatableAt = str(m["recreatable_at"])
 	st.Recreated, _ = m["recreated"].(int64)
 	for _, l := range m["links"].([]any) {
 		lm := l.(map[string]any)
@@ -90,6 +92,21 @@ func (s *Store) Stats(ctx context.Context) (*Stats, error) {
 		st.Links[str(lm["network"])+"/"+str(lm["trust"])] = n
 	}
 	return st, nil
+}
+
+// RefreshStats recomputes the slow statistics (recreatable pairs) and
+// stores them for Stats.
+func (s *Store) RefreshStats(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(tx neo4j.ManagedTransaction) error {
+		recs, err := run(ctx, tx, "stats_recreatable", map[string]any{"now": nowUTC()})
+		if err != nil {
+			return err
+		}
+		n, _ = recs[0].Values[0].(int64)
+		return nil
+	})
+	return n, err
 }
 
 // MemberStats are one member's counts.

@@ -18,7 +18,7 @@ import (
 // computes every member's reachable sets from it with a plain in-memory join.
 type world struct {
 	people    []person
-	claims    map[int][]claim  // X account → claims
+	claims    map[int][]claim // X account → claims
 	uses      map[string]map[engine.Network]string
 	dataset   []engine.DatasetRow
 	dismissed map[[2]string]bool // (member, account)

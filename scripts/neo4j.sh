@@ -6,12 +6,16 @@
 #   scripts/neo4j.sh stop        clean shutdown (SIGTERM, the JVM's hook)
 #   scripts/neo4j.sh status
 #
-# Two instances share one set of jars: "dev" (make up, port 7687) and "test"
-# (make test, port 7688), so tests never touch the data of a local run.
+# Three instances share one set of jars: "dev" (make up, port 7687), "test"
+# (make test, port 7688), so tests never touch the data of a local run, and
+# "bench" (make bench, port 7689), which holds a large generated world.
+#
+#   scripts/neo4j.sh import-world DIR   (bench) replace the database with the
+#                                        CSV files of `passerelle fixtures world`
 #
 # Settings (environment):
-#   NEO4J_INSTANCE    dev (default) or test
-#   NEO4J_BOLT_PORT   default 7687 for dev, 7688 for test (on 127.0.0.1 only)
+#   NEO4J_INSTANCE    dev (default), test or bench
+#   NEO4J_BOLT_PORT   default 7687 for dev, 7688 for test, 7689 for bench
 #   NEO4J_HEAP        default 2g
 #   NEO4J_PAGECACHE   default 1g
 #   NEO4J_AUTH        "off" (default, local work) or "on"; with "on" the
@@ -26,7 +30,8 @@ INSTANCE=${NEO4J_INSTANCE:-dev}
 case "$INSTANCE" in
   dev) default_port=7687 ;;
   test) default_port=7688 ;;
-  *) die "NEO4J_INSTANCE must be dev or test, not '$INSTANCE'" ;;
+  bench) default_port=7689 ;;
+  *) die "NEO4J_INSTANCE must be dev, test or bench, not '$INSTANCE'" ;;
 esac
 DIST=$LOCAL/neo4j-dist
 LIB=$DIST/lib
@@ -142,10 +147,31 @@ start() {
   log "neo4j-$INSTANCE: ready (pid $(cat "$PIDFILE"))"
 }
 
+# import_world DIR: neo4j-admin's offline bulk import of a generated world
+# (about a million records a second), replacing the instance's database.
+import_world() {
+  local dir=$1
+  [ -f "$dir/follows.csv" ] || die "no world in $dir: run passerelle fixtures world --out $dir"
+  provision
+  if running "$PIDFILE"; then stop_pid "neo4j-$INSTANCE" "$PIDFILE" 120; fi
+  write_conf
+  local n r
+  n=(--nodes="$dir/x_accounts.csv" --nodes="$dir/members.csv" --nodes="$dir/bluesky.csv" --nodes="$dir/mastodon.csv")
+  r=(--relationships="$dir/follows.csv" --relationships="$dir/claims.csv" --relationships="$dir/uses_bluesky.csv"
+     --relationships="$dir/uses_mastodon.csv" --relationships="$dir/same_as_bluesky.csv" --relationships="$dir/same_as_mastodon.csv")
+  log "neo4j-$INSTANCE: importing the world in $dir"
+  # shellcheck disable=SC2046
+  NEO4J_HOME=$HOME_DIR NEO4J_CONF=$CONF_DIR java $(jvm_opts) -cp "$PLUGINS/*:$LIB/*" org.neo4j.cli.AdminTool \
+    database import full neo4j --overwrite-destination=true --id-type=string "${n[@]}" "${r[@]}" \
+    >"$HOME_DIR/logs/import.log" 2>&1 || { tail -20 "$HOME_DIR/logs/import.log" >&2; die "neo4j-$INSTANCE: import failed"; }
+  grep -E 'IMPORT DONE|Imported' "$HOME_DIR/logs/import.log" | tail -3 >&2 || true
+}
+
 case "${1:-}" in
   provision) provision ;;
+  import-world) [ -n "${2:-}" ] || die "usage: $0 import-world DIR"; import_world "$2" ;;
   start) start ;;
   stop) stop_pid "neo4j-$INSTANCE" "$PIDFILE" 120 ;;
   status) if running "$PIDFILE"; then echo "neo4j-$INSTANCE: running (pid $(cat "$PIDFILE"), bolt 127.0.0.1:$BOLT_PORT)"; else echo "neo4j-$INSTANCE: stopped"; exit 1; fi ;;
-  *) echo "usage: $0 provision|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 provision|start|stop|status|import-world DIR" >&2; exit 2 ;;
 esac

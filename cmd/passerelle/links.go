@@ -317,13 +317,19 @@ func runMatches(ctx context.Context, env *Env, args []string) error {
 
 func runStats(ctx context.Context, env *Env, args []string) error {
 	var member string
-	var asJSON bool
+	var asJSON, refresh bool
 	return withStore(ctx, env, "stats", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&member, "member", "", "one member's statistics (default: the whole graph)")
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
+		fs.BoolVar(&refresh, "refresh", false, "recompute the slow counts (recreatable pairs) first")
 	}, func(ctx context.Context, s *cypher.Store, fs *flag.FlagSet) error {
 		var v any
 		var err error
+		if refresh {
+			if _, err := s.RefreshStats(ctx); err != nil {
+				return err
+			}
+		}
 		if member != "" {
 			v, err = s.MemberStats(ctx, member)
 		} else {
@@ -336,8 +342,8 @@ func runStats(ctx context.Context, env *Env, args []string) error {
 			return writeJSON(env.Stdout, v)
 		}
 		if st, ok := v.(*cypher.Stats); ok {
-			fmt.Fprintf(env.Stdout, "members      %d\nX accounts   %d\nfollows      %d\nrecreatable  %d\nrecreated    %d\n",
-				st.Members, st.XAccounts, st.Follows, st.Recreatable, st.Recreated)
+			fmt.Fprintf(env.Stdout, "members      %d\nX accounts   %d\nfollows      %d\nrecreatable  %d (as of %s; stats --refresh)\nrecreated    %d\n",
+				st.Members, st.XAccounts, st.Follows, st.Recreatable, orDash(st.RecreatableAt), st.Recreated)
 			for k, n := range st.Links {
 				fmt.Fprintf(env.Stdout, "links %-20s %d\n", k, n)
 			}

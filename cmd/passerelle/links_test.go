@@ -77,7 +77,7 @@ func TestMatchesAndAdminCommands(t *testing.T) {
 		t.Fatalf("conflicts = %v, %v", conflicts, err)
 	}
 	var st map[string]any
-	if err := json.Unmarshal([]byte(mustRun("stats", "--json")), &st); err != nil || st["members"] != float64(3) {
+	if err := json.Unmarshal([]byte(mustRun("stats", "--json", "--refresh")), &st); err != nil || st["members"] != float64(3) || st["recreatable"] != float64(2) {
 		t.Fatalf("stats = %v, %v", st, err)
 	}
 	if _, err := runCmd(t, env, "members", "link", "--member", "alice", "--network", "bluesky", "--account", "not-a-did"); err == nil || !strings.Contains(err.Error(), "is not a DID") {

@@ -7,7 +7,8 @@
 // Parameters: $network ('bluesky'|'mastodon'), $account (DID or acct).
 // Rows: member, xid (of the arrival), from_account (the member's account on
 //   that network, or null), auto_reconnect, notify_arrivals, allow_claimed,
-//   locale, trust, conflict, followed.
+//   locale, trust, conflict, followed. A member who follows two X accounts
+//   linked to the same account comes twice: consumers must be idempotent.
 // Plan: NodeUniqueIndexSeek on BlueskyAccount(did) or MastodonAccount(acct),
 //   then expands SAME_AS, FOLLOWS (incoming) and CLAIMS: no label scan.
 CALL () {
@@ -15,17 +16,18 @@ CALL () {
 UNION
   MATCH (a:MastodonAccount {acct: $account}) WHERE $network = 'mastodon' RETURN a
 }
+// The best link per X account first (a handful of rows), so that the
+// expansion to 100k followers streams with no sort or grouping after it.
 MATCH (x:XAccount)-[s:SAME_AS]->(a)
+WITH a, x, s
+ORDER BY CASE s.trust WHEN 'verified' THEN 0 WHEN 'claimed' THEN 1 ELSE 2 END,
+         CASE s.source WHEN 'member' THEN 0 ELSE 1 END
+WITH a, x, collect(s)[0] AS best
 MATCH (fx:XAccount)-[:FOLLOWS]->(x)
 WHERE fx <> x AND NOT EXISTS { (fx)-[:BLOCKS|MUTES]->(x) }
 MATCH (m:Member)-[c:CLAIMS]->(fx)
 WHERE c.refuted IS NULL AND NOT EXISTS { (m)-[:USES]->(a) } AND NOT EXISTS { (m)-[:DISMISSED]->(a) }
-WITH a, x, m, s
-ORDER BY CASE s.trust WHEN 'verified' THEN 0 WHEN 'claimed' THEN 1 ELSE 2 END,
-         CASE s.source WHEN 'member' THEN 0 ELSE 1 END
-WITH a, m, collect(x)[0] AS x, collect(s)[0] AS best
-OPTIONAL MATCH (m)-[:USES]->(mine) WHERE mine.network = a.network
-WITH a, m, x, best, collect(mine)[0] AS mine
+WITH a, x, best, m, head(COLLECT { MATCH (m)-[:USES]->(mine) WHERE mine.network = a.network RETURN mine }) AS mine
 RETURN m.id AS member, x.xid AS xid, coalesce(mine.did, mine.acct) AS from_account,
        coalesce(m.auto_reconnect, false) AS auto_reconnect, coalesce(m.notify_arrivals, false) AS notify_arrivals,
        coalesce(m.allow_claimed, false) AS allow_claimed, m.locale AS locale,
