@@ -2,6 +2,7 @@ package workers_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -84,4 +85,26 @@ func TestPanickingHandlerFailsItsTaskNotTheWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, opt, good.Queue, good.ID, asynq.TaskStateCompleted)
+}
+
+func TestStatsRefreshTask(t *testing.T) {
+	store := testenv.MustGraph(t)
+	opt := startWorker(t, func(w *workers.Worker) {
+		w.Handle(workers.TypeStatsRefresh, workers.HandleStatsRefresh(store))
+	})
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	info, err := client.Enqueue(workers.NewStatsRefreshTask(), asynq.Retention(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second schedule in the same period is refused as a duplicate.
+	if _, err := client.Enqueue(workers.NewStatsRefreshTask()); !errors.Is(err, asynq.ErrDuplicateTask) {
+		t.Errorf("second enqueue: %v, want ErrDuplicateTask", err)
+	}
+	waitState(t, opt, info.Queue, info.ID, asynq.TaskStateCompleted)
+	st, err := store.Stats(context.Background())
+	if err != nil || st.RecreatableAt == "" {
+		t.Fatalf("stats after the refresh: %+v, %v", st, err)
+	}
 }

@@ -117,6 +117,9 @@ func (w *Worker) recover(next asynq.Handler) asynq.Handler {
 	})
 }
 
+// Logger adapts a slog logger to asynq's logger interface.
+func Logger(log *slog.Logger) asynq.Logger { return asynqLogger{log} }
+
 // asynqLogger routes asynq's own log lines through slog.
 type asynqLogger struct{ log *slog.Logger }
 

@@ -46,9 +46,20 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 	importer := &engine.Importer{Graph: store, Limits: xarchive.DefaultLimits()}
 	w.Handle(workers.TypeArchiveImport, workers.HandleArchiveImport(importer,
 		&workers.Uploads{Dir: cfg.UploadDir}, cfg.KeepUploads, log))
+	w.Handle(workers.TypeStatsRefresh, workers.HandleStatsRefresh(store))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	// Periodic work. Every worker process runs a scheduler; the tasks are
+	// unique per period, so several schedulers enqueue each one once.
+	sched := asynq.NewScheduler(cfg.RedisOpt(), &asynq.SchedulerOpts{Logger: workers.Logger(log)})
+	if _, err := sched.Register(fmt.Sprintf("@every %s", workers.StatsEvery), workers.NewStatsRefreshTask()); err != nil {
+		return fmt.Errorf("schedule stats refresh: %w", err)
+	}
+	if err := sched.Start(); err != nil {
+		return fmt.Errorf("start scheduler: %w", err)
+	}
+	defer sched.Shutdown()
 	client := asynq.NewClient(cfg.RedisOpt())
 	if _, err := client.EnqueueContext(ctx, workers.NewSchemaCheckTask()); err != nil {
 		log.Warn("enqueue schema check", "err", err)
