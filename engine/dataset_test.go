@@ -91,3 +91,16 @@ func TestArrivalAutoFollow(t *testing.T) {
 		})
 	}
 }
+
+func TestPage(t *testing.T) {
+	rows := []int{0, 1, 2, 3, 4}
+	for _, tc := range []struct {
+		name          string
+		offset, limit int
+		want          int
+	}{{"all", 0, 0, 5}, {"first two", 0, 2, 2}, {"tail", 3, 10, 2}, {"past the end", 9, 2, 0}, {"negative offset", -1, 1, 1}} {
+		if got := engine.Page(rows, tc.offset, tc.limit); len(got) != tc.want {
+			t.Errorf("%s: %v", tc.name, got)
+		}
+	}
+}

@@ -191,6 +191,21 @@ type LinkGraph interface {
 	Arrivals(ctx context.Context, n Network, account string, fn func(Arrival) error) error
 }
 
+// Page returns rows[offset : offset+limit], clipped; limit 0 means all.
+func Page[T any](rows []T, offset, limit int) []T {
+	if offset < 0 {
+		offset = 0
+	}
+	if offset >= len(rows) {
+		return rows[:0]
+	}
+	rows = rows[offset:]
+	if limit > 0 && limit < len(rows) {
+		rows = rows[:limit]
+	}
+	return rows
+}
+
 // Totals counts reconnections per network and trust: "bluesky/verified" → n.
 func Totals(rows []Reconnection) map[string]int {
 	out := map[string]int{}

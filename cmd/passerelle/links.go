@@ -250,7 +250,10 @@ func runLinks(ctx context.Context, env *Env, args []string) error {
 func runMatches(ctx context.Context, env *Env, args []string) error {
 	var member, network, trust string
 	var asJSON, includeFollowed bool
+	var offset, limit int
 	return withStore(ctx, env, "matches", args, func(fs *flag.FlagSet) {
+		fs.IntVar(&offset, "offset", 0, "skip this many rows of each list")
+		fs.IntVar(&limit, "limit", 0, "at most this many rows of each list (0: all); totals count them all")
 		fs.StringVar(&member, "member", "", "member id (required)")
 		fs.StringVar(&network, "network", "", "bluesky or mastodon (default both)")
 		fs.StringVar(&trust, "trust", "", "lowest trust shown: verified, claimed or evidence (default all)")
@@ -288,15 +291,16 @@ func runMatches(ctx context.Context, env *Env, args []string) error {
 			Followings []engine.Reconnection `json:"followings"`
 			Followers  []engine.Reconnection `json:"followers"`
 			Totals     map[string]any        `json:"totals"`
-		}{member, followings, followers, map[string]any{"followings": engine.Totals(followings), "followers": engine.Totals(followers)}}
+		}{member, engine.Page(followings, offset, limit), engine.Page(followers, offset, limit),
+			map[string]any{"followings": engine.Totals(followings), "followers": engine.Totals(followers)}}
 		if asJSON {
 			return writeJSON(env.Stdout, out)
 		}
 		for _, part := range []struct {
 			name string
 			rows []engine.Reconnection
-		}{{"followings", followings}, {"followers", followers}} {
-			fmt.Fprintf(env.Stdout, "%s: %d\n", part.name, len(part.rows))
+		}{{"followings", out.Followings}, {"followers", out.Followers}} {
+			fmt.Fprintf(env.Stdout, "%s: %d shown\n", part.name, len(part.rows))
 			for _, r := range part.rows {
 				mark := ""
 				if r.Trust != string(engine.TrustVerified) {

@@ -68,6 +68,13 @@ func TestMatchesAndAdminCommands(t *testing.T) {
 	if len(m.Followings) != 1 || m.Followings[0]["account"] != "carol@elsewhere.test" {
 		t.Fatalf("verified mastodon only: %+v", m.Followings)
 	}
+	// Paging: one row shown, totals still count both.
+	if err := json.Unmarshal([]byte(mustRun("matches", "--member", "alice", "--json", "--limit", "1", "--offset", "1")), &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Followings) != 1 || m.Totals["followings"]["bluesky/claimed"]+m.Totals["followings"]["mastodon/verified"] != 2 {
+		t.Fatalf("second page: %+v", m)
+	}
 	// A forged archive for bob's X account shows up for admins.
 	mallory := filepath.Join(dir, "mallory")
 	fixtures.WriteArchive(mallory, fixtures.ArchiveOptions{Variant: "loose", Account: 2})
