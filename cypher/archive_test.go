@@ -330,3 +330,35 @@ func TestImportCrashHalfWayThenRetryFinishes(t *testing.T) {
 		}
 	}
 }
+
+// TestImportEveryVariant imports every archive shape X ever produced, each
+// for its own member, and checks the edges against what was written.
+func TestImportEveryVariant(t *testing.T) {
+	s := testenv.MustGraph(t)
+	ctx := context.Background()
+	for i, variant := range fixtures.Variants() {
+		t.Run(variant, func(t *testing.T) {
+			info := writeArchive(t, "archive.zip", fixtures.ArchiveOptions{Seed: int64(i), Account: 100 + i,
+				Following: 60, Followers: 40, Blocks: 3, Mutes: 2, Duplicates: 5, Variant: variant, PartSize: 25})
+			paths := []string{info.Path}
+			if variant == "loose" {
+				paths, _ = filepath.Glob(filepath.Join(info.Path, "*.js"))
+			}
+			member := "v_" + strings.ReplaceAll(variant, "+", "_")
+			res, err := importer(s).Import(ctx, member, paths, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := map[string]any{"xid": info.AccountID}
+			if got := strs(t, s, "MATCH (:XAccount {xid: $xid})-[f:FOLLOWS {by_following: true}]->(y) RETURN y.xid AS v", p); !slices.Equal(got, sorted(info.Following)) {
+				t.Errorf("%d followings in the graph, %d in the archive", len(got), len(info.Following))
+			}
+			if got := strs(t, s, "MATCH (:XAccount {xid: $xid})<-[f:FOLLOWS {by_follower: true}]-(y) RETURN y.xid AS v", p); !slices.Equal(got, sorted(info.Followers)) {
+				t.Errorf("%d followers in the graph, %d in the archive", len(got), len(info.Followers))
+			}
+			if res.Counts["block"] != 3 || res.Counts["mute"] != 2 {
+				t.Errorf("counts = %v", res.Counts)
+			}
+		})
+	}
+}

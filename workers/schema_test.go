@@ -3,6 +3,7 @@ package workers_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,18 +17,25 @@ import (
 // startWorker runs a Worker on the test Redis until the test ends.
 func startWorker(t *testing.T, register func(w *workers.Worker)) asynq.RedisClientOpt {
 	t.Helper()
+	opt, _ := startWorkerWithMetrics(t, register)
+	return opt
+}
+
+func startWorkerWithMetrics(t *testing.T, register func(w *workers.Worker)) (asynq.RedisClientOpt, *prometheus.Registry) {
+	t.Helper()
 	testenv.MustRedis(t) // empties the queue database
 	opt := asynq.RedisClientOpt{Addr: testenv.RedisAddr()}
+	reg := prometheus.NewRegistry()
 	w := workers.NewWorker(workers.Options{
 		Redis: opt, Concurrency: 2, Logger: testenv.Logger(t),
-		Registry: prometheus.NewRegistry(), ShutdownTimeout: 5 * time.Second,
+		Registry: reg, ShutdownTimeout: 5 * time.Second,
 	})
 	register(w)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Shutdown)
-	return opt
+	return opt, reg
 }
 
 // waitState polls the task until it reaches state, or fails after 20 s.
@@ -66,7 +74,7 @@ func TestSchemaCheckRoundTripThroughRedis(t *testing.T) {
 }
 
 func TestPanickingHandlerFailsItsTaskNotTheWorker(t *testing.T) {
-	opt := startWorker(t, func(w *workers.Worker) {
+	opt, reg := startWorkerWithMetrics(t, func(w *workers.Worker) {
 		w.Handle("test:panic", func(ctx context.Context, t *asynq.Task) error { panic("boom") })
 		w.Handle("test:ok", func(ctx context.Context, t *asynq.Task) error { return nil })
 	})
@@ -85,6 +93,24 @@ func TestPanickingHandlerFailsItsTaskNotTheWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, opt, good.Queue, good.ID, asynq.TaskStateCompleted)
+	// The metrics middleware counted both outcomes.
+	counts := map[string]float64{}
+	families, _ := reg.Gather()
+	for _, f := range families {
+		if f.GetName() != "passerelle_tasks_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			key := ""
+			for _, l := range m.GetLabel() {
+				key += l.GetValue() + " "
+			}
+			counts[strings.TrimSpace(key)] = m.GetCounter().GetValue()
+		}
+	}
+	if counts["error test:panic"] != 1 || counts["ok test:ok"] != 1 {
+		t.Errorf("passerelle_tasks_total = %v", counts)
+	}
 }
 
 func TestStatsRefreshTask(t *testing.T) {

@@ -61,7 +61,8 @@ func NewWorker(opt Options) *Worker {
 		}, []string{"type"}),
 	}
 	opt.Registry.MustRegister(w.processed, w.duration)
-	w.mux.Use(w.recover, w.observe)
+	// observe wraps recover, so that a panic is counted and timed as an error.
+	w.mux.Use(w.observe, w.recover)
 	w.srv = asynq.NewServer(opt.Redis, asynq.Config{
 		Concurrency:     opt.Concurrency,
 		Queues:          map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},

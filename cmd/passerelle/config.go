@@ -36,9 +36,10 @@ type Config struct {
 	RedisPassword string
 	RedisDB       int
 
-	HTTPAddr  string
-	SecretKey string
-	key       []byte // SecretKey decoded by Validate: 32 bytes
+	HTTPAddr    string
+	MetricsAddr string // where `work` serves /metrics
+	SecretKey   string
+	key         []byte // SecretKey decoded by Validate: 32 bytes
 
 	LogLevel  string
 	LogFormat string
@@ -65,6 +66,7 @@ var settings = []setting{
 	{"redis-password", "PASSERELLE_REDIS_PASSWORD", "Redis password"},
 	{"redis-db", "PASSERELLE_REDIS_DB", "Redis database number"},
 	{"http-addr", "PASSERELLE_HTTP_ADDR", "address `serve` listens on"},
+	{"metrics-addr", "PASSERELLE_METRICS_ADDR", "address where `work` serves /metrics (empty: none)"},
 	{"secret-key", "PASSERELLE_SECRET_KEY", "32 random bytes, base64 or hex: encrypts tokens at rest, signs sessions"},
 	{"log-level", "PASSERELLE_LOG_LEVEL", "debug, info, warn or error"},
 	{"log-format", "PASSERELLE_LOG_FORMAT", "text or json"},
@@ -98,6 +100,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	str(&c.RedisAddr, "redis-addr", "127.0.0.1:6379")
 	str(&c.RedisPassword, "redis-password", "")
 	str(&c.HTTPAddr, "http-addr", "127.0.0.1:8080")
+	str(&c.MetricsAddr, "metrics-addr", "127.0.0.1:9091")
 	str(&c.SecretKey, "secret-key", "")
 	str(&c.LogLevel, "log-level", "info")
 	str(&c.LogFormat, "log-format", "text")
@@ -132,6 +135,11 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("PASSERELLE_HTTP_ADDR: %q is not host:port", c.HTTPAddr)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("PASSERELLE_METRICS_ADDR: %q is not host:port", c.MetricsAddr)
+		}
 	}
 	if c.RedisDB < 0 || c.RedisDB > 15 {
 		return fmt.Errorf("PASSERELLE_REDIS_DB: %d is not between 0 and 15", c.RedisDB)

@@ -3,7 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hibiken/asynq"
 
@@ -35,13 +39,24 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 	}
 	rdb.Close()
 
+	reg := newRegistry()
 	w := workers.NewWorker(workers.Options{
 		Redis:           cfg.RedisOpt(),
 		Concurrency:     cfg.Concurrency,
 		Logger:          log,
-		Registry:        newRegistry(),
+		Registry:        reg,
 		ShutdownTimeout: 30 * time.Second,
 	})
+	if cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("PASSERELLE_METRICS_ADDR: %s", oneLine(err))
+		}
+		metrics := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+		go metrics.Serve(ln)
+		defer metrics.Close()
+		log.Info("metrics", "addr", ln.Addr().String())
+	}
 	w.Handle(workers.TypeSchemaCheck, workers.HandleSchemaCheck(store))
 	importer := &engine.Importer{Graph: store, Limits: xarchive.DefaultLimits()}
 	w.Handle(workers.TypeArchiveImport, workers.HandleArchiveImport(importer,
