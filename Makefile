@@ -34,11 +34,18 @@ services-down: ## stop the dev and test services (data is kept in .local/)
 	@scripts/services.sh stop dev
 	@scripts/services.sh stop test
 	@NEO4J_INSTANCE=bench scripts/neo4j.sh stop
+	@scripts/pds.sh stop
+	@scripts/gotosocial.sh stop
 
 .PHONY: services-test
 services-test: deps build ## start the test Neo4j and Redis (ports 7688, 6380)
 	@scripts/services.sh start test
 	@$(BIN) ready --neo4j-uri bolt://127.0.0.1:7688 --redis-addr 127.0.0.1:6380
+
+.PHONY: services-networks
+services-networks: deps ## start the local Bluesky PDS + PLC and GoToSocial (first run: ~1 min npm, ~4 min Go build)
+	@scripts/pds.sh start
+	@scripts/gotosocial.sh start
 
 .PHONY: up
 up: services ## start everything (services, migrate, serve, work) and print the URL

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for the local services: Debian's
-# redis-server, Maven and a Java 17 JDK (for Neo4j), curl. Skips what is there.
+# redis-server, Maven and a Java 17 JDK (for Neo4j), curl, and jq (the PDS and
+# GoToSocial scripts read JSON with it). Skips what is there.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 need=()
@@ -8,6 +9,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v mvn >/dev/null || need+=(maven)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v curl >/dev/null || need+=(curl)
+command -v jq >/dev/null || need+=(jq)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 command -v apt-get >/dev/null || die "missing ${need[*]} and no apt-get: install them by hand"

@@ -90,7 +90,9 @@ start() {
   done
   log "pds: starting PDS on 127.0.0.1:$PDS_PORT, PLC on 127.0.0.1:$PLC_PORT (rate limits ${PDS_RATE_LIMITS_ENABLED:-off})"
   [ -f "$LOGFILE" ] && mv "$LOGFILE" "$LOGFILE.1"
-  PDS_PORT=$PDS_PORT PLC_PORT=$PLC_PORT PDS_DATA_DIR=$DIR/data PDS_MODULES=$DIR \
+  # dev-env makes an (unused) folder in the temp dir at each start: keep it in ours.
+  rm -rf "$DIR/tmp"; mkdir -p "$DIR/tmp"
+  TMPDIR=$DIR/tmp PDS_PORT=$PDS_PORT PLC_PORT=$PLC_PORT PDS_DATA_DIR=$DIR/data PDS_MODULES=$DIR \
     PDS_RATE_LIMITS_ENABLED=${PDS_RATE_LIMITS_ENABLED:-false} \
     nohup node "$SRC/run.mjs" >"$LOGFILE" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
