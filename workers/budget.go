@@ -37,52 +37,58 @@ func NewBudget(rdb *redis.Client, prefix string, margin float64) *Budget {
 	return &Budget{rdb: rdb, prefix: prefix, Margin: margin, now: time.Now}
 }
 
-// takeScript takes ARGV[1] points from every window, or none.
+// takeScript grants up to ARGV[2] units of ARGV[1] points each, as many as
+// every window has room for, and takes their points from every window.
 //
 // KEYS: one counter per window, for the current window of each.
-// ARGV[1]: the points to take.
-// ARGV[2k], ARGV[2k+1] (k = 1..#KEYS): window k's capacity, and the
+// ARGV[1]: the points of one unit (a follow); ARGV[2]: the units wanted.
+// ARGV[2k+1], ARGV[2k+2] (k = 1..#KEYS): window k's capacity, and the
 // milliseconds left until window k ends (the counter's expiry).
-// Returns 0 when the points were taken, or the milliseconds to wait until
-// the first full window ends.
+// Returns {granted, wait}: the units granted, and when none could be, the
+// milliseconds until the windows that are full have ended.
 var takeScript = redis.NewScript(`
-local cost = tonumber(ARGV[1])
+local unit = tonumber(ARGV[1])
+local granted = tonumber(ARGV[2])
 local wait = 0
 for i, key in ipairs(KEYS) do
-  local cap = tonumber(ARGV[2 * i])
+  local cap = tonumber(ARGV[2 * i + 1])
   local used = tonumber(redis.call('GET', key) or '0')
-  if used + cost > cap then
-    local left = tonumber(ARGV[2 * i + 1])
+  local room = math.floor((cap - used) / unit)
+  if room < 1 then
+    room = 0
+    local left = tonumber(ARGV[2 * i + 2])
     if left > wait then wait = left end
   end
+  if room < granted then granted = room end
 end
-if wait > 0 then return wait end
+if granted == 0 then return {0, wait} end
 for i, key in ipairs(KEYS) do
-  redis.call('INCRBY', key, cost)
-  redis.call('PEXPIRE', key, tonumber(ARGV[2 * i + 1]) + 1000)
+  redis.call('INCRBY', key, granted * unit)
+  redis.call('PEXPIRE', key, tonumber(ARGV[2 * i + 2]) + 1000)
 end
-return 0
+return {granted, 0}
 `)
 
-// Take takes cost points from the account's windows. When a window is too
-// full it takes nothing and returns how long to wait for that window to
-// end: the caller reschedules its task for then, without failing it.
-func (b *Budget) Take(ctx context.Context, account string, windows []Window, cost int64) (time.Duration, error) {
+// Take grants up to n units of unit points from the account's windows, as
+// many as they all have room for, and takes their points. When none fits
+// it takes nothing and says how long to wait: the caller reschedules the
+// rest of its work for then, without failing.
+func (b *Budget) Take(ctx context.Context, account string, windows []Window, unit int64, n int) (int, time.Duration, error) {
 	now := b.now()
 	keys := make([]string, len(windows))
-	args := []any{cost}
+	args := []any{unit, n}
 	for i, w := range windows {
 		start := now.Truncate(w.Length)
 		keys[i] = fmt.Sprintf("%s:%s:%d:%d", b.prefix, account, w.Length/time.Second, start.Unix())
 		capacity := int64(float64(w.Points) * (1 - b.Margin))
-		if cost > capacity {
-			return 0, fmt.Errorf("budget: %d points never fit a window of %d", cost, capacity)
+		if unit > capacity {
+			return 0, 0, fmt.Errorf("budget: %d points never fit a window of %d", unit, capacity)
 		}
 		args = append(args, capacity, start.Add(w.Length).Sub(now).Milliseconds())
 	}
-	wait, err := takeScript.Run(ctx, b.rdb, keys, args...).Int64()
+	res, err := takeScript.Run(ctx, b.rdb, keys, args...).Int64Slice()
 	if err != nil {
-		return 0, fmt.Errorf("budget: %w", err)
+		return 0, 0, fmt.Errorf("budget: %w", err)
 	}
-	return time.Duration(wait) * time.Millisecond, nil
+	return int(res[0]), time.Duration(res[1]) * time.Millisecond, nil
 }

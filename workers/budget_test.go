@@ -25,16 +25,14 @@ func TestBudgetHoldsAcrossConcurrentTakers(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 5; i++ {
-				wait, err := b.Take(context.Background(), "did:plc:alice", windows, 3)
+				n, _, err := b.Take(context.Background(), "did:plc:alice", windows, 3, 1)
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				if wait == 0 {
-					mu.Lock()
-					taken++
-					mu.Unlock()
-				}
+				mu.Lock()
+				taken += n
+				mu.Unlock()
 			}
 		}()
 	}
@@ -42,13 +40,13 @@ func TestBudgetHoldsAcrossConcurrentTakers(t *testing.T) {
 	if taken != 9 {
 		t.Fatalf("%d follows taken in one minute, want 9", taken)
 	}
-	wait, _ := b.Take(context.Background(), "did:plc:alice", windows, 3)
-	if wait != 30*time.Second {
-		t.Errorf("wait = %v, want the 30 s left in the minute", wait)
+	n, wait, _ := b.Take(context.Background(), "did:plc:alice", windows, 3, 5)
+	if n != 0 || wait != 30*time.Second {
+		t.Errorf("granted %d, wait %v, want none and the 30 s left in the minute", n, wait)
 	}
-	// Another account has its own budget.
-	if wait, _ := b.Take(context.Background(), "did:plc:bob", windows, 3); wait != 0 {
-		t.Errorf("bob waits %v", wait)
+	// Another account has its own budget; a large request gets what fits.
+	if n, wait, _ := b.Take(context.Background(), "did:plc:bob", windows, 3, 50); n != 9 || wait != 0 {
+		t.Errorf("bob: granted %d, wait %v, want 9 now", n, wait)
 	}
 	// The next minute refills the minute window; the hour (90 of 100 less
 	// 10%) then binds.
@@ -56,17 +54,17 @@ func TestBudgetHoldsAcrossConcurrentTakers(t *testing.T) {
 	for m := 1; m <= 12; m++ {
 		clock = clock.Add(time.Minute)
 		for {
-			wait, _ := b.Take(context.Background(), "did:plc:alice", windows, 3)
-			if wait != 0 {
+			n, _, _ := b.Take(context.Background(), "did:plc:alice", windows, 3, 1)
+			if n == 0 {
 				break
 			}
-			total++
+			total += n
 		}
 	}
 	if total != 30 {
 		t.Errorf("%d follows in the hour, want 30 (90 points)", total)
 	}
-	if _, err := b.Take(context.Background(), "did:plc:alice", windows, 1000); err == nil {
+	if _, _, err := b.Take(context.Background(), "did:plc:alice", windows, 1000, 1); err == nil {
 		t.Error("a cost larger than a window was accepted")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/passerelle-social/passerelle/cypher"
+	"github.com/passerelle-social/passerelle/engine/seal"
 )
 
 // Config is every setting of the binary. Each one is a flag whose default
@@ -48,6 +50,9 @@ type Config struct {
 	KeepUploads bool
 	Concurrency int
 
+	PLCURL       string  // the PLC directory that resolves did:plc
+	BudgetMargin float64 // share of each rate window kept unused
+
 	envErr error // the first environment value that did not parse
 }
 
@@ -73,6 +78,8 @@ var settings = []setting{
 	{"upload-dir", "PASSERELLE_UPLOAD_DIR", "folder where uploaded archives wait for their import"},
 	{"keep-uploads", "PASSERELLE_KEEP_UPLOADS", "keep an upload after its import succeeded"},
 	{"concurrency", "PASSERELLE_CONCURRENCY", "tasks a worker runs at once"},
+	{"plc-url", "PASSERELLE_PLC_URL", "PLC directory that resolves did:plc identities"},
+	{"budget-margin", "PASSERELLE_BUDGET_MARGIN", "share of each account's rate windows left unused, 0 to 0.9"},
 }
 
 // envOr returns the environment variable key, or def when it is unset or
@@ -105,12 +112,15 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	str(&c.LogLevel, "log-level", "info")
 	str(&c.LogFormat, "log-format", "text")
 	str(&c.UploadDir, "upload-dir", ".local/uploads")
+	str(&c.PLCURL, "plc-url", "https://plc.directory")
+	c.BudgetMargin = 0.1
 	c.Concurrency = 8
 	for name, v := range map[string]flag.Value{
-		"redis-db":     (*intValue)(&c.RedisDB),
-		"concurrency":  (*intValue)(&c.Concurrency),
-		"dev":          (*boolValue)(&c.Dev),
-		"keep-uploads": (*boolValue)(&c.KeepUploads),
+		"redis-db":      (*intValue)(&c.RedisDB),
+		"concurrency":   (*intValue)(&c.Concurrency),
+		"dev":           (*boolValue)(&c.Dev),
+		"keep-uploads":  (*boolValue)(&c.KeepUploads),
+		"budget-margin": (*floatValue)(&c.BudgetMargin),
 	} {
 		if s := os.Getenv(envs[name]); s != "" {
 			if err := v.Set(s); err != nil && c.envErr == nil {
@@ -156,6 +166,12 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("PASSERELLE_LOG_FORMAT: %q is not text or json", c.LogFormat)
+	}
+	if c.BudgetMargin < 0 || c.BudgetMargin > 0.9 {
+		return fmt.Errorf("PASSERELLE_BUDGET_MARGIN: %v is not between 0 and 0.9", c.BudgetMargin)
+	}
+	if u, err := url.Parse(c.PLCURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("PASSERELLE_PLC_URL: %q is not an http(s) URL", c.PLCURL)
 	}
 	if c.UploadDir == "" {
 		return errors.New("PASSERELLE_UPLOAD_DIR: empty")
@@ -244,6 +260,27 @@ func (v *intValue) Set(s string) error {
 	}
 	*v = intValue(n)
 	return nil
+}
+
+type floatValue float64
+
+func (v *floatValue) String() string { return strconv.FormatFloat(float64(*v), 'g', -1, 64) }
+func (v *floatValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number", s)
+	}
+	*v = floatValue(f)
+	return nil
+}
+
+// Box returns the sealer of secrets at rest, under the validated key.
+func (c *Config) Box() *seal.Box {
+	b, err := seal.New(c.key)
+	if err != nil {
+		panic(err) // Validate checked the key's length
+	}
+	return b
 }
 
 type boolValue bool

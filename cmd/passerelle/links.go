@@ -20,6 +20,14 @@ import (
 // schema, then runs fn.
 func withStore(ctx context.Context, env *Env, name string, args []string, setup func(fs *flag.FlagSet),
 	fn func(ctx context.Context, s *cypher.Store, fs *flag.FlagSet) error) error {
+	return withStoreConfig(ctx, env, name, args, setup, func(ctx context.Context, _ *Config, s *cypher.Store, fs *flag.FlagSet) error {
+		return fn(ctx, s, fs)
+	})
+}
+
+// withStoreConfig is withStore for commands that also need the settings.
+func withStoreConfig(ctx context.Context, env *Env, name string, args []string, setup func(fs *flag.FlagSet),
+	fn func(ctx context.Context, cfg *Config, s *cypher.Store, fs *flag.FlagSet) error) error {
 	var cfg Config
 	fs := newFlagSet(name, env)
 	cfg.Register(fs)
@@ -35,7 +43,7 @@ func withStore(ctx context.Context, env *Env, name string, args []string, setup 
 	if err := store.CheckSchema(ctx); err != nil {
 		return err
 	}
-	return clientError(fn(ctx, store, fs))
+	return clientError(fn(ctx, &cfg, store, fs))
 }
 
 // clientError makes invalid-input errors usage errors (exit status 2).
@@ -56,7 +64,10 @@ func actor() string {
 
 func runMembers(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
-		return usageError{errors.New("usage: passerelle members link|unlink|claim|settings|delete|stats [flags]")}
+		return usageError{errors.New("usage: passerelle members connect|link|unlink|claim|settings|delete [flags]")}
+	}
+	if args[0] == "connect" {
+		return runConnect(ctx, env, args[1:])
 	}
 	var member, network, account, handle, xid, via string
 	memberFlags := func(fs *flag.FlagSet) { fs.StringVar(&member, "member", "", "member id (required)") }

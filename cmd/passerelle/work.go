@@ -13,6 +13,7 @@ import (
 
 	"github.com/passerelle-social/passerelle/engine"
 	"github.com/passerelle-social/passerelle/engine/xarchive"
+	"github.com/passerelle-social/passerelle/networks/bluesky"
 	"github.com/passerelle-social/passerelle/workers"
 )
 
@@ -37,7 +38,7 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rdb.Close()
+	defer rdb.Close()
 
 	reg := newRegistry()
 	w := workers.NewWorker(workers.Options{
@@ -62,6 +63,14 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 	w.Handle(workers.TypeArchiveImport, workers.HandleArchiveImport(importer,
 		&workers.Uploads{Dir: cfg.UploadDir}, cfg.KeepUploads, log))
 	w.Handle(workers.TypeStatsRefresh, workers.HandleStatsRefresh(store))
+	enqueuer := asynq.NewClient(cfg.RedisOpt())
+	defer enqueuer.Close()
+	bsky := &workers.Follower{
+		Name: engine.Bluesky, Client: bluesky.New(bluesky.Options{PLCURL: cfg.PLCURL}), Graph: store, Box: cfg.Box(),
+		Budget: workers.NewBudget(rdb, "passerelle:budget", cfg.BudgetMargin), Windows: workers.BlueskyWindows,
+		Enqueuer: enqueuer, Log: log.With("component", "follow"),
+	}
+	w.Handle(workers.TaskType(engine.Bluesky), bsky.Handle)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -75,11 +84,9 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("start scheduler: %w", err)
 	}
 	defer sched.Shutdown()
-	client := asynq.NewClient(cfg.RedisOpt())
-	if _, err := client.EnqueueContext(ctx, workers.NewSchemaCheckTask()); err != nil {
+	if _, err := enqueuer.EnqueueContext(ctx, workers.NewSchemaCheckTask()); err != nil {
 		log.Warn("enqueue schema check", "err", err)
 	}
-	client.Close()
 	fmt.Fprintf(env.Stdout, "passerelle: worker running (concurrency %d, redis %s)\n", cfg.Concurrency, cfg.RedisAddr)
 
 	<-ctx.Done()

@@ -1,0 +1,10 @@
+// member_info: a member's settings and accounts, for reconnection.
+// Parameters: $member.
+// Rows: zero (no such member) or one: auto_reconnect, allow_claimed,
+//   notify_arrivals, locale, accounts [{network, account}].
+// Plan: NodeUniqueIndexSeek on Member(id).
+MATCH (m:Member {id: $member})
+OPTIONAL MATCH (m)-[:USES]->(a)
+RETURN coalesce(m.auto_reconnect, false) AS auto_reconnect, coalesce(m.allow_claimed, false) AS allow_claimed,
+       coalesce(m.notify_arrivals, false) AS notify_arrivals, m.locale AS locale,
+       collect(CASE WHEN a IS NULL THEN null ELSE {network: a.network, account: coalesce(a.did, a.acct)} END) AS accounts

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// FollowMade is a follow that exists on the network: made now by
+// Passerelle (ByApp) or found there.
+type FollowMade struct {
+	Target string
+	URI    string
+	ByApp  bool
+}
+
+// FollowFailed is a target that can't be followed for good (malformed,
+// unknown, deleted or suspended), for one member.
+type FollowFailed struct {
+	Target string `json:"target"`
+	Reason string `json:"reason"`
+}
+
+// FollowGraph is what the follow tasks need from the graph store.
+type FollowGraph interface {
+	// Credentials returns the sealed credentials of a member's account.
+	Credentials(ctx context.Context, member string, n Network, account string) (string, error)
+	// RecordFollows writes follows made or found, and permanent failures.
+	RecordFollows(ctx context.Context, member string, n Network, from string, made []FollowMade, failed []FollowFailed) error
+}
+
+// FollowResult is what happened to one target of a follow batch.
+type FollowResult struct {
+	Target string
+	URI    string // the follow record or relationship, new or existing
+	Exists bool   // it was already followed: nothing was written
+	Err    error  // nil on success
+	// Permanent errors (malformed, unknown, deleted or suspended target, or
+	// a write the server refuses) will not change on retry.
+	Permanent bool
+}
+
+// Credentials are what a member gave Passerelle to act for one account,
+// sealed at rest (engine/seal) as JSON.
+type Credentials struct {
+	Host       string `json:"host"`                 // PDS or instance URL
+	Identifier string `json:"identifier,omitempty"` // handle or e-mail, for app passwords
+	Password   string `json:"password,omitempty"`   // app password
+	Token      string `json:"token,omitempty"`      // OAuth access token
+}
+
+// NetworkSession is one signed-in account on a target network.
+type NetworkSession interface {
+	// Account is the session's own account key (DID or acct).
+	Account() string
+	// Follows lists the account's follows: target → record URI.
+	Follows(ctx context.Context) (map[string]string, error)
+	// FollowKnown follows the targets not in existing (just listed by
+	// Follows), never one twice; one result per target, in order.
+	FollowKnown(ctx context.Context, targets []string, existing map[string]string) []FollowResult
+}
+
+// NetworkClient opens sessions on one target network. networks/bluesky and
+// networks/mastodon implement it.
+type NetworkClient interface {
+	Open(ctx context.Context, c Credentials) (NetworkSession, error)
+	// FollowCost is the rate-budget points one follow costs.
+	FollowCost() int64
+}
+
+// MemberInfo is a member's settings and accounts.
+type MemberInfo struct {
+	AutoReconnect  bool
+	AllowClaimed   bool
+	NotifyArrivals bool
+	Locale         string
+	Accounts       map[Network]string // the member's account on each network
+}
+
+// AllowedTrusts returns the trust levels the member's follows may use.
+func (m MemberInfo) AllowedTrusts() []Trust {
+	if m.AllowClaimed {
+		return TrustsFrom(TrustClaimed)
+	}
+	return TrustsFrom(TrustVerified)
+}
+
+// CredentialsContext binds sealed credentials to one member's account, so
+// that sealed credentials copied onto another account do not open.
+func CredentialsContext(member, account string) string { return "uses:" + member + ":" + account }
+
+// Sealer seals secrets at rest; engine/seal.Box implements it.
+type Sealer interface {
+	Seal(plaintext, context string) string
+}
+
+// Connect proves a member's credentials for an account by opening a session
+// with them, then records the account as the member's (USES, via
+// "app_password") with the credentials sealed. It returns the account key.
+func Connect(ctx context.Context, nc NetworkClient, g LinkGraph, box Sealer, member string, n Network, c Credentials, actor string) (string, error) {
+	s, err := nc.Open(ctx, c)
+	if err != nil {
+		return "", Errorf(EINVALID, "%s sign-in failed: %v", n, err)
+	}
+	account := s.Account()
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	err = g.LinkAccount(ctx, LinkRequest{Member: member, Network: n, Account: account, Handle: c.Identifier,
+		Via: "app_password", TokenEnc: box.Seal(string(raw), CredentialsContext(member, account)), Actor: actor})
+	return account, err
+}
