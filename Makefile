@@ -38,9 +38,10 @@ services-down: ## stop the dev and test services (data is kept in .local/)
 	@scripts/gotosocial.sh stop
 
 .PHONY: services-test
-services-test: deps build ## start the test Neo4j and Redis (ports 7688, 6380) and the local PDS
+services-test: deps build ## start the test Neo4j and Redis (ports 7688, 6380), the local PDS and GoToSocial
 	@scripts/services.sh start test
 	@scripts/pds.sh start
+	@scripts/gotosocial.sh start
 	@$(BIN) ready --neo4j-uri bolt://127.0.0.1:7688 --redis-addr 127.0.0.1:6380
 
 .PHONY: services-networks

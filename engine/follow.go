@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 // FollowMade is a follow that exists on the network: made now by
@@ -37,6 +38,9 @@ type FollowResult struct {
 	// Permanent errors (malformed, unknown, deleted or suspended target, or
 	// a write the server refuses) will not change on retry.
 	Permanent bool
+	// RetryAfter, when set, is how long the server asked to wait (its rate
+	// limit): the target is tried again then, not counted as a failure.
+	RetryAfter time.Duration
 }
 
 // Credentials are what a member gave Passerelle to act for one account,

@@ -18,8 +18,10 @@ type Window struct {
 // an hour and 35,000 a day, a created record costing 3 points.
 var BlueskyWindows = []Window{{time.Hour, 5000}, {24 * time.Hour, 35000}}
 
-// BlueskyFollowCost is the points one follow record costs.
-const BlueskyFollowCost = 3
+// MastodonWindows are the usual limits of a Mastodon instance, per
+// account: 300 requests in 5 minutes. The instance's own X-RateLimit-*
+// headers, read by networks/mastodon, come on top.
+var MastodonWindows = []Window{{5 * time.Minute, 300}}
 
 // Budget keeps per-account rate budgets in Redis, shared by every worker
 // process, so that the accounts' limits hold whatever the number of workers.

@@ -113,10 +113,15 @@ func (f *Follower) Handle(ctx context.Context, t *asynq.Task) error {
 	}
 	var failed []engine.FollowFailed
 	var transient error
+	retry := time.Second
 	for _, r := range s.FollowKnown(ctx, pending, existing) {
 		switch {
 		case r.Err == nil:
 			made = append(made, engine.FollowMade{Target: r.Target, URI: r.URI, ByApp: !r.Exists})
+		case r.RetryAfter > 0:
+			// The server's own rate limit: later, not a failure.
+			rest = append(rest, r.Target)
+			retry = max(retry, r.RetryAfter)
 		case r.Permanent:
 			failed = append(failed, engine.FollowFailed{Target: r.Target, Reason: r.Err.Error()})
 		default:
@@ -131,7 +136,7 @@ func (f *Follower) Handle(ctx context.Context, t *asynq.Task) error {
 	if len(rest) > 0 {
 		// What the budget could not grant now goes in a task of its own,
 		// to run as soon as there is room again.
-		if err := f.later(ctx, p.Member, p.Account, rest, time.Second); err != nil {
+		if err := f.later(ctx, p.Member, p.Account, rest, retry); err != nil {
 			return err
 		}
 	}

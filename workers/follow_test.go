@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/passerelle-social/passerelle/fixtures"
 	"github.com/passerelle-social/passerelle/internal/testenv"
 	"github.com/passerelle-social/passerelle/networks/bluesky"
+	"github.com/passerelle-social/passerelle/networks/mastodon"
 	"github.com/passerelle-social/passerelle/workers"
 )
 
@@ -256,4 +258,84 @@ func TestBudgetPacesFollows(t *testing.T) {
 		t.Errorf("30 follows at 10 per 4 s took %v, want about 8 to 12 s", elapsed)
 	}
 	t.Logf("30 follows in %v (budget: 10 per 4 s)", elapsed.Round(100*time.Millisecond))
+}
+
+// TestReconnectOnGoToSocial: a member's archive follows X accounts that a
+// dataset links to GoToSocial accounts; the member connected their own
+// account with an OAuth token; the worker follows them all on the instance.
+func TestReconnectOnGoToSocial(t *testing.T) {
+	ctx := context.Background()
+	store := testenv.MustGraph(t)
+	box, _ := seal.New(bytes.Repeat([]byte{2}, 32))
+	const n = 8
+	targets := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range targets {
+		wg.Add(1)
+		go func() { defer wg.Done(); targets[i] = testenv.MustGTSAccount(t, fmt.Sprintf("m%d", i)).Acct }()
+	}
+	wg.Wait()
+	dir := filepath.Join(t.TempDir(), "bea")
+	fixtures.WriteArchive(dir, fixtures.ArchiveOptions{Variant: "loose", Account: 0})
+	ids := make([]string, n+1)
+	rows := make([]engine.DatasetRow, n+1)
+	for i := range ids {
+		ids[i] = fixtures.XID(i + 1)
+		acct := "ghost_" + fmt.Sprint(i) + "@" + testenv.GoToSocialDomain() // never existed
+		if i < n {
+			acct = targets[i]
+		}
+		rows[i] = engine.DatasetRow{XID: ids[i], Network: engine.Mastodon, Account: acct, Trust: engine.TrustVerified}
+	}
+	fixtures.WriteFile(filepath.Join(dir, "following.js"), fixtures.DataFile("following", ids...))
+	if _, err := (&engine.Importer{Graph: store}).Import(ctx, "bea", []string{dir}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.ImportDataset(ctx, "dataset:gts.csv", "v1", rows, false); err != nil {
+		t.Fatal(err)
+	}
+	me := testenv.MustGTSAccount(t, "bea")
+	client := mastodon.New(mastodon.Options{})
+	if _, err := engine.Connect(ctx, client, store, box, "bea", engine.Mastodon,
+		engine.Credentials{Host: testenv.GoToSocialURL(), Token: me.Token}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	opt := startWorker(t, func(wk *workers.Worker) {
+		q := asynq.NewClient(asynq.RedisClientOpt{Addr: testenv.RedisAddr()})
+		t.Cleanup(func() { q.Close() })
+		f := &workers.Follower{Name: engine.Mastodon, Client: client, Graph: store, Box: box, Enqueuer: q, Log: testenv.Logger(t)}
+		wk.Handle(workers.TaskType(engine.Mastodon), f.Handle)
+	})
+	q := asynq.NewClient(opt)
+	defer q.Close()
+	plan, err := workers.Reconnect(ctx, store, q, "bea", engine.Mastodon, false)
+	if err != nil || plan.Networks["mastodon"].Targets != n+1 {
+		t.Fatalf("plan: %+v, %v", plan, err)
+	}
+	waitQueues(t, opt, time.Minute)
+	s, err := client.OpenToken(ctx, testenv.GoToSocialURL(), me.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	follows, err := s.Follows(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(follows) != n {
+		t.Fatalf("GoToSocial says bea follows %d accounts, want %d", len(follows), n)
+	}
+	for _, acct := range targets {
+		if _, ok := follows[acct]; !ok {
+			t.Errorf("%s not followed", acct)
+		}
+	}
+	// The account that never existed is recorded as failed for bea only.
+	failed := testenv.Query(t, "MATCH (:Member {id: 'bea'})-[x:FOLLOW_FAILED]->(a) RETURN a.acct AS acct, x.reason AS reason", nil)
+	if len(failed) != 1 || !strings.HasPrefix(failed[0]["acct"].(string), "ghost_") || failed[0]["reason"] == "" {
+		t.Errorf("failures recorded: %v", failed)
+	}
+	// Nothing is left to reconnect: the ghost failed for good.
+	if again, _ := workers.Reconnect(ctx, store, q, "bea", engine.Mastodon, false); again.Networks["mastodon"].Targets != 0 {
+		t.Errorf("second reconnect: %+v", again.Networks["mastodon"])
+	}
 }

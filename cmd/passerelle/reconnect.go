@@ -13,6 +13,7 @@ import (
 	"github.com/passerelle-social/passerelle/cypher"
 	"github.com/passerelle-social/passerelle/engine"
 	"github.com/passerelle-social/passerelle/networks/bluesky"
+	"github.com/passerelle-social/passerelle/networks/mastodon"
 	"github.com/passerelle-social/passerelle/workers"
 )
 
@@ -72,26 +73,44 @@ func runReconnect(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// runConnect proves a member's app password on their PDS and records the
-// account with the credentials sealed: the way a local or self-hosted PDS
-// account is connected (production accounts sign in with OAuth on the web).
+// runConnect proves a member's credentials for an account and records the
+// account with the credentials sealed: an app password on a Bluesky PDS,
+// an OAuth access token on a Mastodon instance. This is how local and
+// self-hosted accounts are connected from the command line; people sign in
+// on the web.
 func runConnect(ctx context.Context, env *Env, args []string) error {
-	var host, identifier, password, member string
+	var network, host, identifier, password, token, member string
 	return withStoreConfig(ctx, env, "members connect", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&member, "member", "", "member id (required)")
-		fs.StringVar(&host, "host", "", "the account's PDS, e.g. http://localhost:2583 (required)")
-		fs.StringVar(&identifier, "identifier", "", "handle or e-mail (required)")
-		fs.StringVar(&password, "app-password", os.Getenv("PASSERELLE_APP_PASSWORD"), "app password (env PASSERELLE_APP_PASSWORD keeps it out of the process list)")
+		fs.StringVar(&network, "network", "bluesky", "bluesky or mastodon")
+		fs.StringVar(&host, "host", "", "the account's PDS or instance URL, e.g. http://localhost:2583 (required)")
+		fs.StringVar(&identifier, "identifier", "", "bluesky: handle or e-mail")
+		fs.StringVar(&password, "app-password", os.Getenv("PASSERELLE_APP_PASSWORD"), "bluesky: app password (env PASSERELLE_APP_PASSWORD keeps it out of the process list)")
+		fs.StringVar(&token, "token", os.Getenv("PASSERELLE_ACCESS_TOKEN"), "mastodon: OAuth access token (env PASSERELLE_ACCESS_TOKEN)")
 	}, func(ctx context.Context, cfg *Config, s *cypher.Store, fs *flag.FlagSet) error {
-		if member == "" || host == "" || identifier == "" || password == "" {
-			return usageError{errors.New("members connect needs --member, --host, --identifier and an app password")}
-		}
-		account, err := engine.Connect(ctx, bluesky.New(bluesky.Options{PLCURL: cfg.PLCURL}), s, cfg.Box(), member, engine.Bluesky,
-			engine.Credentials{Host: host, Identifier: identifier, Password: password}, actor())
+		n, err := engine.ParseNetwork(network)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "member %s connected Bluesky account %s (%s)\n", member, account, identifier)
+		var nc engine.NetworkClient
+		creds := engine.Credentials{Host: host}
+		switch n {
+		case engine.Bluesky:
+			if member == "" || host == "" || identifier == "" || password == "" {
+				return usageError{errors.New("members connect --network bluesky needs --member, --host, --identifier and an app password")}
+			}
+			nc, creds.Identifier, creds.Password = bluesky.New(bluesky.Options{PLCURL: cfg.PLCURL}), identifier, password
+		case engine.Mastodon:
+			if member == "" || host == "" || token == "" {
+				return usageError{errors.New("members connect --network mastodon needs --member, --host and an access token")}
+			}
+			nc, creds.Token = mastodon.New(mastodon.Options{}), token
+		}
+		account, err := engine.Connect(ctx, nc, s, cfg.Box(), member, n, creds, actor())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "member %s connected %s account %s\n", member, n, account)
 		return nil
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/passerelle-social/passerelle/engine"
 	"github.com/passerelle-social/passerelle/engine/xarchive"
 	"github.com/passerelle-social/passerelle/networks/bluesky"
+	"github.com/passerelle-social/passerelle/networks/mastodon"
 	"github.com/passerelle-social/passerelle/workers"
 )
 
@@ -71,6 +72,11 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 		Enqueuer: enqueuer, Log: log.With("component", "follow"),
 	}
 	w.Handle(workers.TaskType(engine.Bluesky), bsky.Handle)
+	masto := &workers.Follower{
+		Name: engine.Mastodon, Client: mastodon.New(mastodon.Options{}), Graph: store, Box: cfg.Box(),
+		Budget: bsky.Budget, Windows: workers.MastodonWindows, Enqueuer: enqueuer, Log: bsky.Log,
+	}
+	w.Handle(workers.TaskType(engine.Mastodon), masto.Handle)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

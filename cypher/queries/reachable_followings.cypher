@@ -1,7 +1,8 @@
 // reachable_followings: the X accounts a member followed that are now on a
 // network where the member has an account: one row per (X account, target
-// account). Left out: targets the member dismissed, X accounts the member
-// blocks or mutes on X, the member's own accounts, and (unless
+// account). Left out: targets the member dismissed or that failed for good
+// for them (FOLLOW_FAILED: deleted, suspended, unknown), X accounts the
+// member blocks or mutes on X, the member's own accounts, and (unless
 // $include_followed) targets the member already follows there. When several
 // links join the same pair, the row carries the best one (verified over
 // claimed over evidence; the member's own link over a dataset's).
@@ -23,7 +24,7 @@ WHERE x <> me AND NOT EXISTS { (me)-[:BLOCKS|MUTES]->(x) }
 MATCH (x)-[s:SAME_AS]->(a)
 WHERE s.trust IN $trusts AND NOT a IN mines
 WITH m, mines, x, a, [n IN mines WHERE n.network = a.network] AS own, s
-WHERE size(own) > 0 AND NOT EXISTS { (m)-[:DISMISSED]->(a) }
+WHERE size(own) > 0 AND NOT EXISTS { (m)-[:DISMISSED|FOLLOW_FAILED]->(a) }
 WITH m, x, a, own[0] AS mine, s
 ORDER BY CASE s.trust WHEN 'verified' THEN 0 WHEN 'claimed' THEN 1 ELSE 2 END,
          CASE s.source WHEN 'member' THEN 0 ELSE 1 END
