@@ -14,10 +14,6 @@ type Window struct {
 	Points int64
 }
 
-// BlueskyWindows are the PDS's write limits for one account: 5,000 points
-// an hour and 35,000 a day, a created record costing 3 points.
-var BlueskyWindows = []Window{{time.Hour, 5000}, {24 * time.Hour, 35000}}
-
 // MastodonWindows are the usual limits of a Mastodon instance, per
 // account: 300 requests in 5 minutes. The instance's own X-RateLimit-*
 // headers, read by networks/mastodon, come on top.

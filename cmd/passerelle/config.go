@@ -21,6 +21,7 @@ import (
 
 	"github.com/passerelle-social/passerelle/cypher"
 	"github.com/passerelle-social/passerelle/engine/seal"
+	"github.com/passerelle-social/passerelle/workers"
 )
 
 // Config is every setting of the binary. Each one is a flag whose default
@@ -50,8 +51,10 @@ type Config struct {
 	KeepUploads bool
 	Concurrency int
 
-	PLCURL       string  // the PLC directory that resolves did:plc
-	BudgetMargin float64 // share of each rate window kept unused
+	PLCURL         string  // the PLC directory that resolves did:plc
+	BudgetMargin   float64 // share of each rate window kept unused
+	BlueskyBudget  string  // "HOUR/DAY" write points of a PDS account
+	blueskyWindows []workers.Window
 
 	envErr error // the first environment value that did not parse
 }
@@ -80,6 +83,7 @@ var settings = []setting{
 	{"concurrency", "PASSERELLE_CONCURRENCY", "tasks a worker runs at once"},
 	{"plc-url", "PASSERELLE_PLC_URL", "PLC directory that resolves did:plc identities"},
 	{"budget-margin", "PASSERELLE_BUDGET_MARGIN", "share of each account's rate windows left unused, 0 to 0.9"},
+	{"bluesky-budget", "PASSERELLE_BLUESKY_BUDGET", "write points a PDS allows one account, per hour/per day (a self-hosted PDS may differ)"},
 }
 
 // envOr returns the environment variable key, or def when it is unset or
@@ -113,6 +117,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	str(&c.LogFormat, "log-format", "text")
 	str(&c.UploadDir, "upload-dir", ".local/uploads")
 	str(&c.PLCURL, "plc-url", "https://plc.directory")
+	str(&c.BlueskyBudget, "bluesky-budget", "5000/35000")
 	c.BudgetMargin = 0.1
 	c.Concurrency = 8
 	for name, v := range map[string]flag.Value{
@@ -170,6 +175,11 @@ func (c *Config) Validate() error {
 	if c.BudgetMargin < 0 || c.BudgetMargin > 0.9 {
 		return fmt.Errorf("PASSERELLE_BUDGET_MARGIN: %v is not between 0 and 0.9", c.BudgetMargin)
 	}
+	var hour, day int64
+	if _, err := fmt.Sscanf(c.BlueskyBudget, "%d/%d", &hour, &day); err != nil || hour < 10 || day < hour {
+		return fmt.Errorf("PASSERELLE_BLUESKY_BUDGET: %q is not HOUR/DAY points, e.g. 5000/35000", c.BlueskyBudget)
+	}
+	c.blueskyWindows = []workers.Window{{Length: time.Hour, Points: hour}, {Length: 24 * time.Hour, Points: day}}
 	if u, err := url.Parse(c.PLCURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("PASSERELLE_PLC_URL: %q is not an http(s) URL", c.PLCURL)
 	}

@@ -68,7 +68,7 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 	defer enqueuer.Close()
 	bsky := &workers.Follower{
 		Name: engine.Bluesky, Client: bluesky.New(bluesky.Options{PLCURL: cfg.PLCURL}), Graph: store, Box: cfg.Box(),
-		Budget: workers.NewBudget(rdb, "passerelle:budget", cfg.BudgetMargin), Windows: workers.BlueskyWindows,
+		Budget: workers.NewBudget(rdb, "passerelle:budget", cfg.BudgetMargin), Windows: cfg.blueskyWindows,
 		Enqueuer: enqueuer, Log: log.With("component", "follow"),
 	}
 	w.Handle(workers.TaskType(engine.Bluesky), bsky.Handle)

@@ -253,3 +253,26 @@ func RateLimited(err error) bool {
 	var ae *atclient.APIError
 	return errors.As(err, &ae) && ae.StatusCode == 429
 }
+
+// CountFollowRecords counts the account's follow records and the distinct
+// accounts they follow: equal counts mean no follow was made twice.
+func (s *Session) CountFollowRecords(ctx context.Context) (records, subjects int, err error) {
+	seen := map[string]bool{}
+	cursor := ""
+	for {
+		page, err := comatproto.RepoListRecords(ctx, s.api, FollowCollection, cursor, 100, s.DID, false)
+		if err != nil {
+			return 0, 0, fmt.Errorf("bluesky: list follows of %s: %w", s.DID, err)
+		}
+		for _, r := range page.Records {
+			if f, ok := r.Value.Val.(*appbsky.GraphFollow); ok {
+				records++
+				seen[f.Subject] = true
+			}
+		}
+		if page.Cursor == nil || *page.Cursor == "" || len(page.Records) == 0 {
+			return records, len(seen), nil
+		}
+		cursor = *page.Cursor
+	}
+}
