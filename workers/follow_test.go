@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -337,5 +339,54 @@ func TestReconnectOnGoToSocial(t *testing.T) {
 	// Nothing is left to reconnect: the ghost failed for good.
 	if again, _ := workers.Reconnect(ctx, store, q, "bea", engine.Mastodon, false); again.Networks["mastodon"].Targets != 0 {
 		t.Errorf("second reconnect: %+v", again.Networks["mastodon"])
+	}
+}
+
+// TestRedisRestartMidRun restarts the test Redis (append-only on) while a
+// paced run is in progress: every follow still happens, once.
+func TestRedisRestartMidRun(t *testing.T) {
+	if testenv.RedisAddr() != "127.0.0.1:6380" {
+		t.Skip("restarts the Redis of scripts/redis.sh (test instance); PASSERELLE_TEST_REDIS_ADDR points elsewhere")
+	}
+	ctx := context.Background()
+	w := newBlueskyWorld(t, 200)
+	rdb := testenv.MustRedis(t)
+	budget := workers.NewBudget(rdb, "test:budget", 0)
+	// 60 follows per 2 s: the 200 take some 7 s, long enough to restart Redis
+	// in the middle.
+	windows := []workers.Window{{Length: 2 * time.Second, Points: 180}}
+	opt := startWorker(t, func(wk *workers.Worker) {
+		f := w.follower(t, asynq.RedisClientOpt{Addr: testenv.RedisAddr()}, budget, windows)
+		wk.Handle(workers.TaskType(engine.Bluesky), f.Handle)
+	})
+	q := asynq.NewClient(opt)
+	defer q.Close()
+	if _, err := workers.Reconnect(ctx, w.store, q, "alice", engine.Bluesky, false); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); len(w.pdsFollows(t)) < 40; {
+		if time.Now().After(deadline) {
+			t.Fatal("the run did not start")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	restart := exec.Command("bash", "-c", "../scripts/redis.sh stop && ../scripts/redis.sh start")
+	restart.Env = append(os.Environ(), "REDIS_INSTANCE=test")
+	if out, err := restart.CombinedOutput(); err != nil {
+		t.Fatalf("restart redis: %v\n%s", err, out)
+	}
+	made := len(w.pdsFollows(t))
+	if made >= 200 {
+		t.Fatalf("the run was over before the restart: the test proves nothing")
+	}
+	t.Logf("Redis restarted after %d follows", made)
+	waitQueues(t, opt, 2*time.Minute)
+	s, err := w.client.LoginAppPassword(ctx, testenv.PDSURL(), w.member.Handle, w.member.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, subjects, err := s.CountFollowRecords(ctx)
+	if err != nil || records != 200 || subjects != 200 {
+		t.Fatalf("after the restart: %d records for %d accounts (%v), want 200 and 200", records, subjects, err)
 	}
 }
