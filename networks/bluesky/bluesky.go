@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	comatproto "github.com/bluesky-social/indigo/api/atproto"
@@ -181,12 +182,9 @@ func (s *Session) FollowKnown(ctx context.Context, targets []string, existing ma
 			results[i].Err, results[i].Permanent = errors.New("an account cannot follow itself"), true
 			continue
 		}
-		if perm, err := s.c.Resolve(ctx, t); err != nil {
-			results[i].Err, results[i].Permanent = err, perm
-			continue
-		}
 		todo = append(todo, i)
 	}
+	todo = s.resolveAll(ctx, todo, results)
 	for start := 0; start < len(todo); start += MaxWrites {
 		s.write(ctx, todo[start:min(start+MaxWrites, len(todo))], results)
 	}
@@ -196,6 +194,37 @@ func (s *Session) FollowKnown(ctx context.Context, targets []string, existing ma
 		}
 	}
 	return results
+}
+
+// resolveConcurrency is how many DID documents are fetched at once.
+const resolveConcurrency = 8
+
+// resolveAll resolves the targets of idx concurrently and returns those that
+// resolved, in order; the others get their error in results.
+func (s *Session) resolveAll(ctx context.Context, idx []int, results []Result) []int {
+	ok := make([]bool, len(idx))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, resolveConcurrency)
+	for k, i := range idx {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if perm, err := s.c.Resolve(ctx, results[i].Target); err != nil {
+				results[i].Err, results[i].Permanent = err, perm
+				return
+			}
+			ok[k] = true
+		}()
+	}
+	wg.Wait()
+	var out []int
+	for k, i := range idx {
+		if ok[k] {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // write creates the follow records of idx in one applyWrites call; when the
