@@ -22,6 +22,10 @@ func PDSURL() string { return env("PASSERELLE_TEST_PDS_URL", "http://localhost:2
 // http://127.0.0.1:2582.
 func PLCURL() string { return env("PASSERELLE_TEST_PLC_URL", "http://127.0.0.1:2582") }
 
+// PDSBypassKey lets the tests' own account creation through the PDS's rate
+// limits when a test turns them on.
+const PDSBypassKey = "passerelle-test-bypass"
+
 // PDSAccount is an account created on the local PDS for one test.
 type PDSAccount struct {
 	DID, Handle, Password string
@@ -36,7 +40,12 @@ func MustPDSAccount(tb testing.TB, name string) PDSAccount {
 	a := PDSAccount{Handle: fmt.Sprintf("%s-%s.test", strings.ToLower(name), hex.EncodeToString(suffix)), Password: "pw-" + hex.EncodeToString(suffix) + "-passerelle"}
 	body, _ := json.Marshal(map[string]string{"handle": a.Handle, "email": a.Handle + "@example.test", "password": a.Password})
 	c := &http.Client{Timeout: 20 * time.Second}
-	res, err := c.Post(PDSURL()+"/xrpc/com.atproto.server.createAccount", "application/json", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, PDSURL()+"/xrpc/com.atproto.server.createAccount", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	// Tests that turn the PDS's rate limits on start it with this bypass
+	// key, so that making their accounts is not limited.
+	req.Header.Set("x-ratelimit-bypass", PDSBypassKey)
+	res, err := c.Do(req)
 	if err != nil {
 		tb.Fatalf("no PDS at %s: %v\n%s", PDSURL(), err, howToStartNetworks)
 	}
