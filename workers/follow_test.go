@@ -142,6 +142,11 @@ func TestReconnect500OnThePDS(t *testing.T) {
 		t.Fatalf("plan = %+v", plan.Networks["bluesky"])
 	}
 	waitQueues(t, opt, 3*time.Minute)
+	insp := asynq.NewInspector(opt)
+	defer insp.Close()
+	if p := workers.ReconnectProgress(insp, plan); p.Tasks != 5 || p.Done != 5 || p.Waiting != 0 {
+		t.Errorf("progress = %+v", p)
+	}
 
 	follows := w.pdsFollows(t)
 	if len(follows) != 500 {

@@ -94,3 +94,35 @@ func contains(ts []engine.Trust, t engine.Trust) bool {
 	}
 	return false
 }
+
+// Progress counts a reconnection's tasks by state: what a page (or the
+// command line) shows while the follows are made.
+type Progress struct {
+	Tasks   int `json:"tasks"`
+	Done    int `json:"done"`    // completed
+	Failed  int `json:"failed"`  // archived after their retries
+	Waiting int `json:"waiting"` // pending, scheduled, active or retrying
+}
+
+// ReconnectProgress reads the state of a plan's tasks. Deferred follows
+// (out of budget) run in new tasks and are not counted here.
+func ReconnectProgress(insp *asynq.Inspector, plan *ReconnectPlan) Progress {
+	var p Progress
+	for _, np := range plan.Networks {
+		for _, id := range np.Tasks {
+			p.Tasks++
+			info, err := insp.GetTaskInfo(QueueDefault, id)
+			switch {
+			case err != nil:
+				p.Done++ // retention over: it completed long ago
+			case info.State == asynq.TaskStateCompleted:
+				p.Done++
+			case info.State == asynq.TaskStateArchived:
+				p.Failed++
+			default:
+				p.Waiting++
+			}
+		}
+	}
+	return p
+}

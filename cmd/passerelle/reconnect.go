@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -26,6 +27,7 @@ func runReconnect(ctx context.Context, env *Env, args []string) error {
 	network := fs.String("network", "", "bluesky or mastodon (default: every network the member uses)")
 	dryRun := fs.Bool("dry-run", false, "say what would be followed; enqueue nothing")
 	asJSON := fs.Bool("json", false, "print JSON")
+	wait := fs.Bool("wait", false, "follow the tasks' progress until they are done")
 	if err := parse(fs, &cfg, args); err != nil {
 		return err
 	}
@@ -70,7 +72,23 @@ func runReconnect(ctx context.Context, env *Env, args []string) error {
 	if len(names) == 0 {
 		fmt.Fprintf(env.Stdout, "member %s has no account on a network yet: nothing to reconnect\n", *member)
 	}
-	return nil
+	if !*wait || plan.DryRun {
+		return nil
+	}
+	insp := asynq.NewInspector(cfg.RedisOpt())
+	defer insp.Close()
+	for {
+		p := workers.ReconnectProgress(insp, plan)
+		fmt.Fprintf(env.Stdout, "tasks: %d done, %d failed, %d waiting of %d\n", p.Done, p.Failed, p.Waiting, p.Tasks)
+		if p.Waiting == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
 }
 
 // runConnect proves a member's credentials for an account and records the

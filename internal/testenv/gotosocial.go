@@ -3,10 +3,13 @@ package testenv
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -48,4 +51,55 @@ func MustGTSAccount(tb testing.TB, name string) GTSAccount {
 	}
 	a.Token = strings.TrimSpace(string(out))
 	return a
+}
+
+// GTSPool returns the accts of n pooled accounts on the local GoToSocial
+// (pool_0000, pool_0001, ...), creating those that are missing. Making an
+// account there takes about a second (its admin CLI starts the whole
+// server), and GoToSocial keeps its data across restarts, so tests that need
+// hundreds of targets share this pool: only the first run on a machine pays.
+// Tests only follow pool accounts, from fresh accounts of their own.
+func GTSPool(tb testing.TB, n int) []string {
+	tb.Helper()
+	name := func(i int) string { return fmt.Sprintf("pool_%04d", i) }
+	pass := func(i int) string { return fmt.Sprintf("Pool-Horse-%04d-Battery-9", i) }
+	// Any token can look accounts up; a fresh account gives one.
+	probe := MustGTSAccount(tb, "probe")
+	exists := func(user string) bool {
+		req, _ := http.NewRequest(http.MethodGet, GoToSocialURL()+"/api/v1/accounts/lookup?acct="+user, nil)
+		req.Header.Set("Authorization", "Bearer "+probe.Token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}
+	out := make([]string, n)
+	var missing []int
+	for i := range out {
+		out[i] = name(i) + "@" + GoToSocialDomain()
+		if !exists(name(i)) {
+			missing = append(missing, i)
+		}
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 6)
+	errs := make(chan error, len(missing))
+	for _, i := range missing {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if out, err := exec.Command(script("gotosocial.sh"), "create-account", name(i), name(i)+"@example.test", pass(i)).CombinedOutput(); err != nil {
+				errs <- fmt.Errorf("create %s: %v\n%s", name(i), err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		tb.Fatal(err)
+	}
+	return out
 }
