@@ -61,7 +61,7 @@ func TestKillNineMidRun(t *testing.T) {
 	q := asynq.NewClient(opt)
 	defer q.Close()
 
-	first := startWorkProcess(t, bin, bytes.Repeat([]byte{1}, 32))
+	first := startWorkProcess(t, bin, testKey)
 	plan, err := workers.Reconnect(ctx, w.store, q, "alice", engine.Bluesky, false)
 	if err != nil || plan.Networks["bluesky"].Targets != 2000 {
 		t.Fatalf("plan: %+v, %v", plan, err)
@@ -85,7 +85,7 @@ func TestKillNineMidRun(t *testing.T) {
 		t.Fatalf("the run was over before the kill (%d follows): the test proves nothing", n)
 	}
 	// A new worker recovers the dead one's tasks once their lease expires.
-	startWorkProcess(t, bin, bytes.Repeat([]byte{1}, 32))
+	startWorkProcess(t, bin, testKey)
 	waitQueues(t, opt, 4*time.Minute)
 
 	s, err := w.client.LoginAppPassword(ctx, testenv.PDSURL(), w.member.Handle, w.member.Password)

@@ -1,11 +1,9 @@
 package workers_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/passerelle-social/passerelle/engine"
 	"github.com/passerelle-social/passerelle/engine/seal"
-	"github.com/passerelle-social/passerelle/fixtures"
 	"github.com/passerelle-social/passerelle/internal/testenv"
 	"github.com/passerelle-social/passerelle/networks/bluesky"
 	"github.com/passerelle-social/passerelle/networks/mastodon"
@@ -71,7 +68,7 @@ func benchFollows(b *testing.B, n engine.Network, nc func(*http.Client) engine.N
 		rt := &timed{next: http.DefaultTransport}
 		store := testenv.MustStore(b)
 		g := &timedGraph{FollowGraph: store}
-		box, _ := seal.New(bytes.Repeat([]byte{3}, 32))
+		box, _ := seal.New(testKey)
 		f := &workers.Follower{Name: n, Client: nc(&http.Client{Transport: rt, Timeout: 30 * time.Second}), Graph: g, Box: box, Log: testenv.Logger(b)}
 		info, err := store.MemberInfo(ctx, member)
 		if err != nil {
@@ -111,51 +108,9 @@ func BenchmarkFollowBluesky(b *testing.B) {
 	benchFollows(b, engine.Bluesky, func(hc *http.Client) engine.NetworkClient {
 		return bluesky.New(bluesky.Options{PLCURL: testenv.PLCURL(), HTTPClient: hc})
 	}, func() (string, int) {
-		w := newBlueskyWorldB(b, 500)
+		w := newBlueskyWorld(b, 500)
 		return "alice", len(w.targets)
 	})
-}
-
-// newBlueskyWorldB is newBlueskyWorld for benchmarks.
-func newBlueskyWorldB(b *testing.B, n int) *blueskyWorld {
-	b.Helper()
-	ctx := context.Background()
-	w := &blueskyWorld{store: testenv.MustGraph(b), client: bluesky.New(bluesky.Options{PLCURL: testenv.PLCURL()})}
-	w.box, _ = seal.New(bytes.Repeat([]byte{3}, 32))
-	w.targets = make([]string, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i := range w.targets {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			w.targets[i] = testenv.MustPDSAccount(b, fmt.Sprintf("b%d", i)).DID
-			<-sem
-		}()
-	}
-	wg.Wait()
-	dir := filepath.Join(b.TempDir(), "alice")
-	fixtures.WriteArchive(dir, fixtures.ArchiveOptions{Variant: "loose", Account: 0})
-	ids := make([]string, n)
-	rows := make([]engine.DatasetRow, n)
-	for i := range ids {
-		ids[i] = fixtures.XID(i + 1)
-		rows[i] = engine.DatasetRow{XID: ids[i], Network: engine.Bluesky, Account: w.targets[i], Trust: engine.TrustVerified}
-	}
-	fixtures.WriteFile(filepath.Join(dir, "following.js"), fixtures.DataFile("following", ids...))
-	if _, err := (&engine.Importer{Graph: w.store}).Import(ctx, "alice", []string{dir}, nil); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := w.store.ImportDataset(ctx, "dataset:pds.csv", "v1", rows, false); err != nil {
-		b.Fatal(err)
-	}
-	w.member = testenv.MustPDSAccount(b, "alice")
-	if _, err := engine.Connect(ctx, w.client, w.store, w.box, "alice", engine.Bluesky,
-		engine.Credentials{Host: testenv.PDSURL(), Identifier: w.member.Handle, Password: w.member.Password}, "bench"); err != nil {
-		b.Fatal(err)
-	}
-	return w
 }
 
 // BenchmarkFollowMastodon: 40 follows on the local GoToSocial.
@@ -163,8 +118,6 @@ func BenchmarkFollowMastodon(b *testing.B) {
 	benchFollows(b, engine.Mastodon, func(hc *http.Client) engine.NetworkClient {
 		return mastodon.New(mastodon.Options{HTTPClient: hc})
 	}, func() (string, int) {
-		ctx := context.Background()
-		store := testenv.MustGraph(b)
 		const n = 40
 		targets := make([]string, n)
 		var wg sync.WaitGroup
@@ -175,25 +128,7 @@ func BenchmarkFollowMastodon(b *testing.B) {
 			go func() { defer wg.Done(); targets[i] = testenv.MustGTSAccount(b, fmt.Sprintf("b%d", i)).Acct; <-sem }()
 		}
 		wg.Wait()
-		dir := filepath.Join(b.TempDir(), "bea")
-		fixtures.WriteArchive(dir, fixtures.ArchiveOptions{Variant: "loose", Account: 0})
-		ids := make([]string, n)
-		rows := make([]engine.DatasetRow, n)
-		for i := range ids {
-			ids[i] = fixtures.XID(i + 1)
-			rows[i] = engine.DatasetRow{XID: ids[i], Network: engine.Mastodon, Account: targets[i], Trust: engine.TrustVerified}
-		}
-		fixtures.WriteFile(filepath.Join(dir, "following.js"), fixtures.DataFile("following", ids...))
-		if _, err := (&engine.Importer{Graph: store}).Import(ctx, "bea", []string{dir}, nil); err != nil {
-			b.Fatal(err)
-		}
-		store.ImportDataset(ctx, "dataset:gts.csv", "v1", rows, false)
-		me := testenv.MustGTSAccount(b, "bea")
-		box, _ := seal.New(bytes.Repeat([]byte{3}, 32))
-		if _, err := engine.Connect(ctx, mastodon.New(mastodon.Options{}), store, box, "bea", engine.Mastodon,
-			engine.Credentials{Host: testenv.GoToSocialURL(), Token: me.Token}, "bench"); err != nil {
-			b.Fatal(err)
-		}
+		newMastodonWorld(b, "bea", targets)
 		return "bea", n
 	})
 }

@@ -8,12 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/passerelle-social/passerelle/cypher"
 	"github.com/passerelle-social/passerelle/engine"
@@ -24,6 +24,10 @@ import (
 	"github.com/passerelle-social/passerelle/networks/mastodon"
 	"github.com/passerelle-social/passerelle/workers"
 )
+
+// testKey seals the test members' credentials; the crash test gives it to
+// the worker process too.
+var testKey = bytes.Repeat([]byte{1}, 32)
 
 // blueskyWorld: a member whose X archive follows n accounts that a dataset
 // links to n fresh accounts of the local PDS (verified), and who connected
@@ -37,11 +41,11 @@ type blueskyWorld struct {
 	targets []string
 }
 
-func newBlueskyWorld(t *testing.T, n int) *blueskyWorld {
+func newBlueskyWorld(t testing.TB, n int) *blueskyWorld {
 	t.Helper()
 	ctx := context.Background()
 	w := &blueskyWorld{store: testenv.MustGraph(t), client: bluesky.New(bluesky.Options{PLCURL: testenv.PLCURL()})}
-	w.box, _ = seal.New(bytes.Repeat([]byte{1}, 32))
+	w.box, _ = seal.New(testKey)
 	// n PDS accounts, created a few at a time.
 	w.targets = make([]string, n)
 	var wg sync.WaitGroup
@@ -79,7 +83,7 @@ func newBlueskyWorld(t *testing.T, n int) *blueskyWorld {
 	return w
 }
 
-func (w *blueskyWorld) follower(t *testing.T, opt asynq.RedisClientOpt, budget *workers.Budget, windows []workers.Window) *workers.Follower {
+func (w *blueskyWorld) follower(t testing.TB, opt asynq.RedisClientOpt, budget *workers.Budget, windows []workers.Window) *workers.Follower {
 	client := asynq.NewClient(opt)
 	t.Cleanup(func() { client.Close() })
 	return &workers.Follower{Name: engine.Bluesky, Client: w.client, Graph: w.store, Box: w.box,
@@ -267,13 +271,80 @@ func TestBudgetPacesFollows(t *testing.T) {
 	t.Logf("30 follows in %v (budget: 10 per 4 s)", elapsed.Round(100*time.Millisecond))
 }
 
-// TestReconnectOnGoToSocial: a member's archive follows X accounts that a
-// dataset links to GoToSocial accounts; the member connected their own
-// account with an OAuth token; the worker follows them all on the instance.
+// mastodonWorld: a member whose X archive follows accounts that a dataset
+// links to the given accts, and who connected their own GoToSocial account
+// with an OAuth token.
+type mastodonWorld struct {
+	store  *cypher.Store
+	box    *seal.Box
+	client *mastodon.Client
+	me     testenv.GTSAccount
+}
+
+func newMastodonWorld(t testing.TB, member string, accts []string) *mastodonWorld {
+	t.Helper()
+	ctx := context.Background()
+	w := &mastodonWorld{store: testenv.MustGraph(t), client: mastodon.New(mastodon.Options{})}
+	w.box, _ = seal.New(testKey)
+	dir := filepath.Join(t.TempDir(), member)
+	fixtures.WriteArchive(dir, fixtures.ArchiveOptions{Variant: "loose", Account: 0})
+	ids := make([]string, len(accts))
+	rows := make([]engine.DatasetRow, len(accts))
+	for i := range ids {
+		ids[i] = fixtures.XID(i + 1)
+		rows[i] = engine.DatasetRow{XID: ids[i], Network: engine.Mastodon, Account: accts[i], Trust: engine.TrustVerified}
+	}
+	fixtures.WriteFile(filepath.Join(dir, "following.js"), fixtures.DataFile("following", ids...))
+	if _, err := (&engine.Importer{Graph: w.store}).Import(ctx, member, []string{dir}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.store.ImportDataset(ctx, "dataset:gts.csv", "v1", rows, false); err != nil {
+		t.Fatal(err)
+	}
+	w.me = testenv.MustGTSAccount(t, member)
+	if _, err := engine.Connect(ctx, w.client, w.store, w.box, member, engine.Mastodon,
+		engine.Credentials{Host: testenv.GoToSocialURL(), Token: w.me.Token}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// startFollower runs a worker whose follow:mastodon handler acts for w.
+func (w *mastodonWorld) startFollower(t testing.TB) asynq.RedisClientOpt {
+	t.Helper()
+	testenv.MustRedis(t)
+	opt := asynq.RedisClientOpt{Addr: testenv.RedisAddr()}
+	q := asynq.NewClient(opt)
+	t.Cleanup(func() { q.Close() })
+	f := &workers.Follower{Name: engine.Mastodon, Client: w.client, Graph: w.store, Box: w.box, Enqueuer: q, Log: testenv.Logger(t)}
+	wk := workers.NewWorker(workers.Options{Redis: opt, Concurrency: 2, Logger: testenv.Logger(t),
+		Registry: prometheus.NewRegistry(), ShutdownTimeout: 5 * time.Second})
+	wk.Handle(workers.TaskType(engine.Mastodon), f.Handle)
+	if err := wk.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(wk.Shutdown)
+	return opt
+}
+
+// follows lists the member's follows on the instance itself.
+func (w *mastodonWorld) follows(t testing.TB) map[string]string {
+	t.Helper()
+	s, err := w.client.OpenToken(context.Background(), testenv.GoToSocialURL(), w.me.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.Follows(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestReconnectOnGoToSocial: eight targets on the instance and one that
+// never existed there.
 func TestReconnectOnGoToSocial(t *testing.T) {
 	ctx := context.Background()
-	store := testenv.MustGraph(t)
-	box, _ := seal.New(bytes.Repeat([]byte{2}, 32))
 	const n = 8
 	targets := make([]string, n)
 	var wg sync.WaitGroup
@@ -282,52 +353,17 @@ func TestReconnectOnGoToSocial(t *testing.T) {
 		go func() { defer wg.Done(); targets[i] = testenv.MustGTSAccount(t, fmt.Sprintf("m%d", i)).Acct }()
 	}
 	wg.Wait()
-	dir := filepath.Join(t.TempDir(), "bea")
-	fixtures.WriteArchive(dir, fixtures.ArchiveOptions{Variant: "loose", Account: 0})
-	ids := make([]string, n+1)
-	rows := make([]engine.DatasetRow, n+1)
-	for i := range ids {
-		ids[i] = fixtures.XID(i + 1)
-		acct := "ghost_" + fmt.Sprint(i) + "@" + testenv.GoToSocialDomain() // never existed
-		if i < n {
-			acct = targets[i]
-		}
-		rows[i] = engine.DatasetRow{XID: ids[i], Network: engine.Mastodon, Account: acct, Trust: engine.TrustVerified}
-	}
-	fixtures.WriteFile(filepath.Join(dir, "following.js"), fixtures.DataFile("following", ids...))
-	if _, err := (&engine.Importer{Graph: store}).Import(ctx, "bea", []string{dir}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.ImportDataset(ctx, "dataset:gts.csv", "v1", rows, false); err != nil {
-		t.Fatal(err)
-	}
-	me := testenv.MustGTSAccount(t, "bea")
-	client := mastodon.New(mastodon.Options{})
-	if _, err := engine.Connect(ctx, client, store, box, "bea", engine.Mastodon,
-		engine.Credentials{Host: testenv.GoToSocialURL(), Token: me.Token}, "test"); err != nil {
-		t.Fatal(err)
-	}
-	opt := startWorker(t, func(wk *workers.Worker) {
-		q := asynq.NewClient(asynq.RedisClientOpt{Addr: testenv.RedisAddr()})
-		t.Cleanup(func() { q.Close() })
-		f := &workers.Follower{Name: engine.Mastodon, Client: client, Graph: store, Box: box, Enqueuer: q, Log: testenv.Logger(t)}
-		wk.Handle(workers.TaskType(engine.Mastodon), f.Handle)
-	})
+	ghost := "ghost_1@" + testenv.GoToSocialDomain() // never existed
+	w := newMastodonWorld(t, "bea", append(targets, ghost))
+	opt := w.startFollower(t)
 	q := asynq.NewClient(opt)
 	defer q.Close()
-	plan, err := workers.Reconnect(ctx, store, q, "bea", engine.Mastodon, false)
+	plan, err := workers.Reconnect(ctx, w.store, q, "bea", engine.Mastodon, false)
 	if err != nil || plan.Networks["mastodon"].Targets != n+1 {
 		t.Fatalf("plan: %+v, %v", plan, err)
 	}
 	waitQueues(t, opt, time.Minute)
-	s, err := client.OpenToken(ctx, testenv.GoToSocialURL(), me.Token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	follows, err := s.Follows(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	follows := w.follows(t)
 	if len(follows) != n {
 		t.Fatalf("GoToSocial says bea follows %d accounts, want %d", len(follows), n)
 	}
@@ -338,11 +374,11 @@ func TestReconnectOnGoToSocial(t *testing.T) {
 	}
 	// The account that never existed is recorded as failed for bea only.
 	failed := testenv.Query(t, "MATCH (:Member {id: 'bea'})-[x:FOLLOW_FAILED]->(a) RETURN a.acct AS acct, x.reason AS reason", nil)
-	if len(failed) != 1 || !strings.HasPrefix(failed[0]["acct"].(string), "ghost_") || failed[0]["reason"] == "" {
+	if len(failed) != 1 || failed[0]["acct"] != ghost || failed[0]["reason"] == "" {
 		t.Errorf("failures recorded: %v", failed)
 	}
 	// Nothing is left to reconnect: the ghost failed for good.
-	if again, _ := workers.Reconnect(ctx, store, q, "bea", engine.Mastodon, false); again.Networks["mastodon"].Targets != 0 {
+	if again, _ := workers.Reconnect(ctx, w.store, q, "bea", engine.Mastodon, false); again.Networks["mastodon"].Targets != 0 {
 		t.Errorf("second reconnect: %+v", again.Networks["mastodon"])
 	}
 }
