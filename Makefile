@@ -63,7 +63,7 @@ down: ## stop serve, work and the dev services
 
 .PHONY: test
 test: services-test ## run every test against the real test services
-	$(TEST_ENV) $(GO) test -p 1 -count=1 ./...
+	$(TEST_ENV) $(GO) test -p 1 -count=1 -timeout 60m ./...
 
 .PHONY: bench
 bench: services-test bench-world ## run the benchmarks (figures go in BENCHMARKS.md)

@@ -106,12 +106,13 @@ func TestImportWritesTheArchiveGraph(t *testing.T) {
 		MATCH (m:Member {id: 'alice'})-[c:CLAIMS]->(x:XAccount {xid: $xid}), (m)-[:UPLOADED]->(a:Archive)
 		RETURN c.via AS via, c.verified AS verified, x.username AS username, x.display_name AS name,
 		       a.id AS archive, a.status AS status, a.count_following AS following, a.duplicates_following AS dups,
-		       size(a.lists_created) AS lists, m.current_archive AS current, a.sha256 AS sha`, p)
+		       size(a.lists_created) AS lists, m.current_archive AS current, a.sha256 AS sha, a.source AS source`, p)
 	if len(r) != 1 {
 		t.Fatalf("member, claim and archive: %d rows", len(r))
 	}
 	want := map[string]any{"via": "archive", "verified": false, "username": info.Username, "name": info.DisplayName,
-		"archive": res.Archive, "status": "done", "following": int64(300), "dups": int64(10), "lists": int64(2), "current": res.Archive}
+		"archive": res.Archive, "status": "done", "following": int64(300), "dups": int64(10), "lists": int64(2), "current": res.Archive,
+		"source": "zip"}
 	for k, v := range want {
 		if r[0][k] != v {
 			t.Errorf("%s = %v, want %v", k, r[0][k], v)

@@ -157,7 +157,7 @@ func (im *Importer) Import(ctx context.Context, member string, paths []string, p
 		ID:          archiveID(member, digest),
 		SHA256:      digest,
 		GeneratedAt: report.GeneratedAt,
-		Source:      sourceKind(paths),
+		Source:      a.Form(),
 		Counts:      report.Counts,
 		Duplicates:  report.Duplicates,
 	}
@@ -303,19 +303,6 @@ func urls(ctx context.Context, a *xarchive.Archive, kind xarchive.Kind) ([]strin
 	})
 	sort.Strings(out)
 	return out, err
-}
-
-func sourceKind(paths []string) string {
-	if len(paths) != 1 {
-		return "files"
-	}
-	if isDir(paths[0]) {
-		return "folder"
-	}
-	if isZip(paths[0]) {
-		return "zip"
-	}
-	return "files"
 }
 
 // newer reports whether X date a is after b. Both are X's ISO-8601 strings

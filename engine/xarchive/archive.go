@@ -20,6 +20,7 @@ import (
 // concurrent use.
 type Archive struct {
 	source      string
+	form        string // "zip", "folder" or "files"
 	lim         Limits
 	budget      *budget
 	closer      io.Closer
@@ -58,6 +59,10 @@ func (a *Archive) Close() error {
 	}
 	return a.closer.Close()
 }
+
+// Form says what the archive came as: "zip", "folder" or "files" (loose
+// .js files).
+func (a *Archive) Form() string { return a.form }
 
 // GeneratedAt returns archiveInfo.generationDate from manifest.js, or ""
 // when the archive has no (readable) manifest.

@@ -194,7 +194,12 @@ func openZip(ctx context.Context, r io.ReaderAt, size int64, name string, lim Li
 			return nil, err
 		}
 	}
-	return assemble(ctx, name, lim, ents, warnings)
+	a, err := assemble(ctx, name, lim, ents, warnings)
+	if err != nil {
+		return nil, err
+	}
+	a.form = "zip"
+	return a, nil
 }
 
 func zipEntry(f *zip.File, fk fileKind, part int) *entry {
@@ -310,7 +315,12 @@ func openRoot(ctx context.Context, root *os.Root, dir string, lim Limits) (*Arch
 		ents = append(ents, &entry{name: p, fk: fk, part: part, expect: -1, size: fi.Size(),
 			open: func() (io.ReadCloser, error) { return root.Open(p) }})
 	}
-	return assemble(ctx, dir, lim, ents, warnings)
+	a, err := assemble(ctx, dir, lim, ents, warnings)
+	if err != nil {
+		return nil, err
+	}
+	a.form = "folder"
+	return a, nil
 }
 
 func openLoose(ctx context.Context, paths []string, lim Limits) (*Archive, error) {
@@ -355,7 +365,12 @@ func openLoose(ctx context.Context, paths []string, lim Limits) (*Archive, error
 		}
 		return nil, newError(ENOTARCHIVE, paths[0], "none of the files given is an X archive data file Passerelle reads (following.js, follower.js, ...)")
 	}
-	return assemble(ctx, paths[0], lim, ents, warnings)
+	a, err := assemble(ctx, paths[0], lim, ents, warnings)
+	if err != nil {
+		return nil, err
+	}
+	a.form = "files"
+	return a, nil
 }
 
 type sniffed struct {

@@ -748,3 +748,12 @@ func TestConcurrentReads(t *testing.T) {
 		})
 	}
 }
+
+func TestForm(t *testing.T) {
+	for _, tc := range []struct{ variant, want string }{{"2024", "zip"}, {"folder", "folder"}, {"loose", "files"}} {
+		paths, _ := MustArchive(t, fixtures.ArchiveOptions{Seed: 1, Following: 3, Variant: tc.variant})
+		if got := MustOpen(t, Limits{}, paths...).Form(); got != tc.want {
+			t.Errorf("%s: Form() = %q, want %q", tc.variant, got, tc.want)
+		}
+	}
+}
