@@ -53,7 +53,8 @@ func (s *Store) MemberInfo(ctx context.Context, member string) (*engine.MemberIn
 		return nil, engine.Errorf(engine.ENOTFOUND, "no member %s", member)
 	}
 	m := recs[0].AsMap()
-	info := &engine.MemberInfo{Locale: str(m["locale"]), Accounts: map[engine.Network]string{}}
+	info := &engine.MemberInfo{Locale: str(m["locale"]), NotifyPeriod: str(m["notify_period"]),
+		NotifyChannel: engine.Network(str(m["notify_channel"])), Accounts: map[engine.Network]string{}}
 	info.AutoReconnect, _ = m["auto_reconnect"].(bool)
 	info.AllowClaimed, _ = m["allow_claimed"].(bool)
 	info.NotifyArrivals, _ = m["notify_arrivals"].(bool)

@@ -174,9 +174,14 @@ func (s *Store) SetSettings(ctx context.Context, member string, set engine.Setti
 			p[k] = *v
 		}
 	}
-	p["locale"] = nil
-	if set.Locale != nil {
-		p["locale"] = *set.Locale
+	if err := set.Check(); err != nil {
+		return err
+	}
+	for k, v := range map[string]*string{"locale": set.Locale, "notify_period": set.NotifyPeriod, "notify_channel": set.NotifyChannel} {
+		p[k] = nil
+		if v != nil {
+			p[k] = *v
+		}
 	}
 	return s.write(ctx, func(tx neo4j.ManagedTransaction) error {
 		recs, err := run(ctx, tx, "member_settings", p)

@@ -76,6 +76,8 @@ type MemberInfo struct {
 	AutoReconnect  bool
 	AllowClaimed   bool
 	NotifyArrivals bool
+	NotifyPeriod   string  // daily or weekly
+	NotifyChannel  Network // chosen digest channel, or ""
 	Locale         string
 	Accounts       map[Network]string // the member's account on each network
 }

@@ -177,6 +177,8 @@ type Settings struct {
 	ResearchConsent *bool
 	ShowName        *bool
 	Locale          *string
+	NotifyPeriod    *string // daily or weekly
+	NotifyChannel   *string // bluesky, mastodon, or "" for the default
 }
 
 // LinkGraph is what identity links and matching need from the graph store.

@@ -23,5 +23,6 @@ UNION
   RETURN a
 }
 MERGE (x)-[s:SAME_AS {source: $source}]->(a)
-  ON CREATE SET s.at = $now
+  ON CREATE SET s.at = $now, s.changed_at = $now
+SET s.changed_at = CASE WHEN s.trust = r.trust THEN s.changed_at ELSE $now END
 SET s.trust = r.trust, s.score = r.score, s.stamp = $stamp

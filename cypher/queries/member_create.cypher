@@ -4,6 +4,6 @@
 // Plan: NodeUniqueIndexSeek on Member(id).
 MERGE (m:Member {id: $member})
   ON CREATE SET m.created_at = $now, m.locale = 'en', m.auto_reconnect = true,
-                m.allow_claimed = false, m.notify_arrivals = false,
+                m.allow_claimed = false, m.notify_arrivals = false, m.notify_period = 'weekly',
                 m.research_consent = false, m.show_name = false
 RETURN m.id AS member

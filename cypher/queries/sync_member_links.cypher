@@ -9,6 +9,7 @@
 //   - trust: verified for a lone x_oauth claimant, claimed otherwise.
 //   - links: (x)-[:SAME_AS {source: 'member'}]->(a) for every account a that
 //     a counting claimant USES; any other member link of x is deleted.
+//     changed_at is when a link appeared or its trust or conflict changed.
 // Parameters: $xids [string], $now (datetime).
 // Rows: one per X account found: xid, links (count), conflict (links
 //   marked conflict).
@@ -40,7 +41,11 @@ CALL (x, wanted) {
 CALL (x, wanted, trust, conflict) {
   UNWIND wanted AS a
   MERGE (x)-[s:SAME_AS {source: 'member'}]->(a)
-    ON CREATE SET s.at = $now
+    ON CREATE SET s.at = $now, s.changed_at = $now
+  // A link whose trust or conflict mark changes is new news: arrival:sweep
+  // fans it out again (a claim that became verified may now auto-follow).
+  SET s.changed_at = CASE WHEN s.trust = trust AND coalesce(s.conflict, false) = conflict
+                          THEN s.changed_at ELSE $now END
   SET s.trust = trust, s.conflict = CASE WHEN conflict THEN true ELSE null END
   RETURN count(s) AS links
 }

@@ -61,8 +61,7 @@ func MustGTSAccount(tb testing.TB, name string) GTSAccount {
 // Tests only follow pool accounts, from fresh accounts of their own.
 func GTSPool(tb testing.TB, n int) []string {
 	tb.Helper()
-	name := func(i int) string { return fmt.Sprintf("pool_%04d", i) }
-	pass := func(i int) string { return fmt.Sprintf("Pool-Horse-%04d-Battery-9", i) }
+	name, pass := poolName, poolPassword
 	// Any token can look accounts up; a fresh account gives one.
 	probe := MustGTSAccount(tb, "probe")
 	exists := func(user string) bool {
@@ -102,4 +101,22 @@ func GTSPool(tb testing.TB, n int) []string {
 		tb.Fatal(err)
 	}
 	return out
+}
+
+func poolName(i int) string     { return fmt.Sprintf("pool_%04d", i) }
+func poolPassword(i int) string { return fmt.Sprintf("Pool-Horse-%04d-Battery-9", i) }
+
+// GTSPoolAccount returns pooled account i (made by GTSPool) with a fresh
+// access token, for tests that act as pool accounts: they follow fresh
+// accounts only, so the pool's state never leaks from one test to another.
+func GTSPoolAccount(tb testing.TB, i int) GTSAccount {
+	tb.Helper()
+	a := GTSAccount{Username: poolName(i), Password: poolPassword(i)}
+	a.Acct = a.Username + "@" + GoToSocialDomain()
+	out, err := exec.Command(script("gotosocial.sh"), "token", a.Username, a.Password).Output()
+	if err != nil {
+		tb.Fatalf("token for %s (made by GTSPool?): %v", a.Username, err)
+	}
+	a.Token = strings.TrimSpace(string(out))
+	return a
 }
