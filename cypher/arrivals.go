@@ -115,3 +115,11 @@ func (s *Store) Watermark(ctx context.Context, job string, initial, set time.Tim
 	})
 	return at, err
 }
+
+// ForgetAnnouncements removes every announcement of an account's arrival.
+func (s *Store) ForgetAnnouncements(ctx context.Context, n engine.Network, account string) error {
+	return s.write(ctx, func(tx neo4j.ManagedTransaction) error {
+		_, err := run(ctx, tx, "arrival_forget", map[string]any{"network": string(n), "account": account})
+		return err
+	})
+}

@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -52,7 +53,12 @@ type ImportStatus struct {
 // and a retry finishes the job because every step of the import is
 // idempotent. The upload is deleted after a successful import unless keep is
 // set, and after a permanent failure.
-func HandleArchiveImport(im *engine.Importer, uploads *Uploads, keep bool, log *slog.Logger) asynq.HandlerFunc {
+//
+// A successful import ends by enqueuing match:member (next may be nil in
+// tests that only import): the member's reconnections, followed at once
+// when they turned auto-reconnect on. If that enqueue fails, the task is
+// retried: the import itself is then a no-op.
+func HandleArchiveImport(im *engine.Importer, uploads *Uploads, keep bool, next *asynq.Client, log *slog.Logger) asynq.HandlerFunc {
 	log = log.With("component", "archive_import")
 	return func(ctx context.Context, t *asynq.Task) error {
 		var p ArchiveImportPayload
@@ -94,6 +100,15 @@ func HandleArchiveImport(im *engine.Importer, uploads *Uploads, keep bool, log *
 		}
 		status.Result = res
 		write()
+		if next != nil {
+			match, err := NewMatchTask(p.Member, "archive:"+res.Archive)
+			if err != nil {
+				return err
+			}
+			if _, err := next.EnqueueContext(ctx, match); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+				return fmt.Errorf("archive:import: enqueue %s: %w", TypeMatchMember, err)
+			}
+		}
 		if !keep {
 			if err := uploads.Remove(p.Upload); err != nil {
 				log.Warn("remove upload", "upload", p.Upload, "err", err)

@@ -21,7 +21,7 @@ func TestArchiveImportTaskThroughRedis(t *testing.T) {
 	uploads := &workers.Uploads{Dir: t.TempDir()}
 	opt := startWorker(t, func(w *workers.Worker) {
 		im := &engine.Importer{Graph: store, BatchSize: 50}
-		w.Handle(workers.TypeArchiveImport, workers.HandleArchiveImport(im, uploads, false, testenv.Logger(t)))
+		w.Handle(workers.TypeArchiveImport, workers.HandleArchiveImport(im, uploads, false, nil, testenv.Logger(t)))
 	})
 	src := filepath.Join(t.TempDir(), "twitter.zip")
 	info, err := fixtures.WriteArchive(src, fixtures.ArchiveOptions{Seed: 1, Account: 3, Following: 220, Followers: 130})
@@ -67,7 +67,7 @@ func TestArchiveImportTaskRefusesABadArchiveForGood(t *testing.T) {
 	store := testenv.MustGraph(t)
 	uploads := &workers.Uploads{Dir: t.TempDir()}
 	opt := startWorker(t, func(w *workers.Worker) {
-		w.Handle(workers.TypeArchiveImport, workers.HandleArchiveImport(&engine.Importer{Graph: store}, uploads, false, testenv.Logger(t)))
+		w.Handle(workers.TypeArchiveImport, workers.HandleArchiveImport(&engine.Importer{Graph: store}, uploads, false, nil, testenv.Logger(t)))
 	})
 	src := filepath.Join(t.TempDir(), "noaccount.zip")
 	if _, err := fixtures.WriteArchive(src, fixtures.ArchiveOptions{Seed: 1, Following: 10, Variant: "noaccount"}); err != nil {

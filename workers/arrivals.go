@@ -138,31 +138,7 @@ func (f *Fanout) Handle(ctx context.Context, t *asynq.Task) error {
 func (f *Fanout) Run(ctx context.Context, n engine.Network, account string) (FanoutResult, error) {
 	var res FanoutResult
 	par := f.Parallel
-	if par <= 0 {
-		par = 16
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	tasks := make(chan *asynq.Task, 4*par)
-	var follows, queued atomic.Int64
-	var wg sync.WaitGroup
-	for range par {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for task := range tasks {
-				_, err := f.Enqueuer.EnqueueContext(ctx, task)
-				switch {
-				case err == nil:
-					follows.Add(1)
-				case errors.Is(err, asynq.ErrTaskIDConflict):
-					queued.Add(1)
-				default:
-					cancel(fmt.Errorf("enqueue follows: %w", err))
-				}
-			}
-		}()
-	}
+	pipe := NewPipeline(ctx, f.Enqueuer, par)
 	var announce []string
 	flush := func() error {
 		created, err := f.Graph.Announce(ctx, n, account, announce)
@@ -177,10 +153,8 @@ func (f *Fanout) Run(ctx context.Context, n engine.Network, account string) (Fan
 			if err != nil {
 				return err
 			}
-			select {
-			case tasks <- task:
-			case <-ctx.Done():
-				return context.Cause(ctx)
+			if err := pipe.Add(task); err != nil {
+				return err
 			}
 		} else if a.FromAccount != "" && !a.Followed {
 			res.Proposals++
@@ -193,15 +167,14 @@ func (f *Fanout) Run(ctx context.Context, n engine.Network, account string) (Fan
 		}
 		return nil
 	})
-	close(tasks)
-	wg.Wait()
+	enqueued, queued, perr := pipe.Close()
+	if err == nil {
+		err = perr
+	}
 	if err == nil {
 		err = flush()
 	}
-	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
-		err = cause
-	}
-	res.Follows, res.Queued = int(follows.Load()), int(queued.Load())
+	res.Follows, res.Queued = enqueued, queued
 	if err != nil {
 		return res, fmt.Errorf("%s %s %s: %w", TypeArrivalFanout, n, account, err)
 	}
@@ -295,4 +268,69 @@ func HandleArrivalSweep(g SweepGraph, q *asynq.Client, now func() time.Time) asy
 		}
 		return nil
 	}
+}
+
+// Pipeline enqueues tasks from several goroutines at once, so that a
+// stream of many tasks is bounded by Redis, not by one round trip at a
+// time. Add blocks when Parallel*4 tasks wait; a task whose id is queued
+// already counts as queued, not as an error.
+type Pipeline struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	tasks  chan *asynq.Task
+	wg     sync.WaitGroup
+	done   atomic.Int64
+	queued atomic.Int64
+}
+
+// NewPipeline starts parallel enqueuers (16 when parallel <= 0).
+func NewPipeline(ctx context.Context, q *asynq.Client, parallel int) *Pipeline {
+	if parallel <= 0 {
+		parallel = 16
+	}
+	p := &Pipeline{tasks: make(chan *asynq.Task, 4*parallel)}
+	p.ctx, p.cancel = context.WithCancelCause(ctx)
+	for range parallel {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for task := range p.tasks {
+				if p.ctx.Err() != nil {
+					continue // drain after a failure
+				}
+				_, err := q.EnqueueContext(p.ctx, task)
+				switch {
+				case err == nil:
+					p.done.Add(1)
+				case errors.Is(err, asynq.ErrTaskIDConflict):
+					p.queued.Add(1)
+				default:
+					p.cancel(fmt.Errorf("enqueue %s: %w", task.Type(), err))
+				}
+			}
+		}()
+	}
+	return p
+}
+
+// Add queues one task; it fails once an enqueue has failed.
+func (p *Pipeline) Add(task *asynq.Task) error {
+	select {
+	case p.tasks <- task:
+		return nil
+	case <-p.ctx.Done():
+		return context.Cause(p.ctx)
+	}
+}
+
+// Close waits for the tasks added and returns how many were enqueued, how
+// many were queued already, and the first error.
+func (p *Pipeline) Close() (enqueued, queued int, err error) {
+	close(p.tasks)
+	p.wg.Wait()
+	if cause := context.Cause(p.ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause
+	}
+	p.cancel(nil)
+	return int(p.done.Load()), int(p.queued.Load()), err
 }

@@ -56,6 +56,12 @@ type Config struct {
 	BlueskyBudget  string  // "HOUR/DAY" write points of a PDS account
 	blueskyWindows []workers.Window
 
+	PublicURL string // the web UI, named in digests
+	// Digest bots: each network's is optional.
+	NotifyMastodonURL, NotifyMastodonToken                        string
+	NotifyBlueskyHost, NotifyBlueskyHandle, NotifyBlueskyPassword string
+	NotifyChatURL                                                 string
+
 	envErr error // the first environment value that did not parse
 }
 
@@ -84,6 +90,13 @@ var settings = []setting{
 	{"plc-url", "PASSERELLE_PLC_URL", "PLC directory that resolves did:plc identities"},
 	{"budget-margin", "PASSERELLE_BUDGET_MARGIN", "share of each account's rate windows left unused, 0 to 0.9"},
 	{"bluesky-budget", "PASSERELLE_BLUESKY_BUDGET", "write points a PDS allows one account, per hour/per day (a self-hosted PDS may differ)"},
+	{"public-url", "PASSERELLE_PUBLIC_URL", "the web UI's address as members reach it, named in digests"},
+	{"notify-mastodon-url", "PASSERELLE_NOTIFY_MASTODON_URL", "instance of the bot that sends digests as Mastodon direct messages (empty: none)"},
+	{"notify-mastodon-token", "PASSERELLE_NOTIFY_MASTODON_TOKEN", "the Mastodon bot's access token (scopes read write)"},
+	{"notify-bluesky-host", "PASSERELLE_NOTIFY_BLUESKY_HOST", "PDS of the bot that sends digests as Bluesky chat messages (empty: none)"},
+	{"notify-bluesky-handle", "PASSERELLE_NOTIFY_BLUESKY_HANDLE", "the Bluesky bot's handle"},
+	{"notify-bluesky-password", "PASSERELLE_NOTIFY_BLUESKY_PASSWORD", "the Bluesky bot's app password (with direct-message access)"},
+	{"notify-chat-url", "PASSERELLE_NOTIFY_CHAT_URL", "chat service called directly instead of through the bot's PDS (empty: through the PDS, as in production)"},
 }
 
 // envOr returns the environment variable key, or def when it is unset or
@@ -118,6 +131,13 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	str(&c.UploadDir, "upload-dir", ".local/uploads")
 	str(&c.PLCURL, "plc-url", "https://plc.directory")
 	str(&c.BlueskyBudget, "bluesky-budget", "5000/35000")
+	str(&c.PublicURL, "public-url", "http://127.0.0.1:8080/")
+	str(&c.NotifyMastodonURL, "notify-mastodon-url", "")
+	str(&c.NotifyMastodonToken, "notify-mastodon-token", "")
+	str(&c.NotifyBlueskyHost, "notify-bluesky-host", "")
+	str(&c.NotifyBlueskyHandle, "notify-bluesky-handle", "")
+	str(&c.NotifyBlueskyPassword, "notify-bluesky-password", "")
+	str(&c.NotifyChatURL, "notify-chat-url", "")
 	c.BudgetMargin = 0.1
 	c.Concurrency = 8
 	for name, v := range map[string]flag.Value{
@@ -185,6 +205,26 @@ func (c *Config) Validate() error {
 	}
 	if c.UploadDir == "" {
 		return errors.New("PASSERELLE_UPLOAD_DIR: empty")
+	}
+	for _, u := range []struct {
+		env, v   string
+		optional bool
+	}{
+		{"PASSERELLE_PUBLIC_URL", c.PublicURL, false}, {"PASSERELLE_NOTIFY_MASTODON_URL", c.NotifyMastodonURL, true},
+		{"PASSERELLE_NOTIFY_BLUESKY_HOST", c.NotifyBlueskyHost, true}, {"PASSERELLE_NOTIFY_CHAT_URL", c.NotifyChatURL, true},
+	} {
+		if u.optional && u.v == "" {
+			continue
+		}
+		if p, err := url.Parse(u.v); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("%s: %q is not an http(s) URL", u.env, u.v)
+		}
+	}
+	if (c.NotifyMastodonURL == "") != (c.NotifyMastodonToken == "") {
+		return errors.New("PASSERELLE_NOTIFY_MASTODON_URL and PASSERELLE_NOTIFY_MASTODON_TOKEN: set both or neither")
+	}
+	if c.NotifyBlueskyHost != "" && (c.NotifyBlueskyHandle == "" || c.NotifyBlueskyPassword == "") {
+		return errors.New("PASSERELLE_NOTIFY_BLUESKY_HOST is set: PASSERELLE_NOTIFY_BLUESKY_HANDLE and PASSERELLE_NOTIFY_BLUESKY_PASSWORD are needed too")
 	}
 	key, err := decodeKey(c.SecretKey)
 	switch {

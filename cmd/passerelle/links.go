@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"time"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/hibiken/asynq"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/passerelle-social/passerelle/cypher"
 	"github.com/passerelle-social/passerelle/engine"
+	"github.com/passerelle-social/passerelle/workers"
 )
 
 // withStore parses a command's flags, connects to Neo4j and checks the
@@ -84,12 +88,12 @@ func runMembers(ctx context.Context, env *Env, args []string) error {
 	}
 	switch args[0] {
 	case "link", "unlink":
-		return withStore(ctx, env, "members "+args[0], args[1:], func(fs *flag.FlagSet) {
+		return withStoreConfig(ctx, env, "members "+args[0], args[1:], func(fs *flag.FlagSet) {
 			accountFlags(fs)
 			if args[0] == "link" {
 				fs.StringVar(&handle, "handle", "", "the account's handle, shown to members")
 			}
-		}, func(ctx context.Context, s *cypher.Store, fs *flag.FlagSet) error {
+		}, func(ctx context.Context, cfg *Config, s *cypher.Store, fs *flag.FlagSet) error {
 			if err := need(); err != nil {
 				return err
 			}
@@ -108,14 +112,16 @@ func runMembers(ctx context.Context, env *Env, args []string) error {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "member %s uses %s account %s (recorded by an admin)\n", member, n, account)
+			account, _ = engine.CheckAccount(n, account)
+			arrived(ctx, env, cfg, member, map[engine.Network]string{n: account})
 			return nil
 		})
 	case "claim":
-		return withStore(ctx, env, "members claim", args[1:], func(fs *flag.FlagSet) {
+		return withStoreConfig(ctx, env, "members claim", args[1:], func(fs *flag.FlagSet) {
 			memberFlags(fs)
 			fs.StringVar(&xid, "xid", "", "X account id (required)")
 			fs.StringVar(&via, "via", engine.ViaXOAuth, "x_oauth (signed in with X: verified) or archive")
-		}, func(ctx context.Context, s *cypher.Store, fs *flag.FlagSet) error {
+		}, func(ctx context.Context, cfg *Config, s *cypher.Store, fs *flag.FlagSet) error {
 			if err := need(); err != nil {
 				return err
 			}
@@ -123,6 +129,11 @@ func runMembers(ctx context.Context, env *Env, args []string) error {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "member %s claims X account %s via %s\n", member, xid, via)
+			// The member's accounts may now be verified: their followers
+			// on X hear of them again.
+			if info, err := s.MemberInfo(ctx, member); err == nil {
+				arrived(ctx, env, cfg, member, info.Accounts)
+			}
 			return nil
 		})
 	case "settings":
@@ -212,10 +223,10 @@ func runLinks(ctx context.Context, env *Env, args []string) error {
 		return usageError{errors.New("usage: passerelle links import [--dry-run] [--json] FILE.csv")}
 	}
 	var dryRun, asJSON bool
-	return withStore(ctx, env, "links import", args[1:], func(fs *flag.FlagSet) {
+	return withStoreConfig(ctx, env, "links import", args[1:], func(fs *flag.FlagSet) {
 		fs.BoolVar(&dryRun, "dry-run", false, "check the file and say what would change; write nothing")
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
-	}, func(ctx context.Context, s *cypher.Store, fs *flag.FlagSet) error {
+	}, func(ctx context.Context, cfg *Config, s *cypher.Store, fs *flag.FlagSet) error {
 		if fs.NArg() != 1 {
 			return usageError{errors.New("links import: give one CSV file")}
 		}
@@ -254,6 +265,11 @@ func runLinks(ctx context.Context, env *Env, args []string) error {
 			verb = "would import (dry run, nothing written)"
 		}
 		fmt.Fprintf(env.Stdout, "%s: %s %d links (%d before; %d removed)\n", source, verb, res.Rows, res.Before, res.Removed)
+		if !dryRun {
+			// The new links' arrivals are fanned out by the sweep: now,
+			// rather than at its next run.
+			enqueue(ctx, env, cfg, workers.NewArrivalSweepTask())
+		}
 		return nil
 	})
 }
@@ -366,4 +382,30 @@ func runStats(ctx context.Context, env *Env, args []string) error {
 		}
 		return writeJSON(env.Stdout, v)
 	})
+}
+
+// arrived enqueues what follows a member's accounts becoming reachable:
+// the fan-out to those who know them from X, and the member's own
+// matching. The link is already stored: if Redis can't take the tasks,
+// arrival:sweep fans the link out within minutes, so this only warns.
+func arrived(ctx context.Context, env *Env, cfg *Config, member string, accounts map[engine.Network]string) {
+	q := asynq.NewClient(cfg.RedisOpt())
+	defer q.Close()
+	now := time.Now()
+	for n, account := range accounts {
+		if err := workers.Linked(ctx, q, member, n, account, now); err != nil {
+			fmt.Fprintf(env.Stderr, "warning: %v (arrival:sweep fans the link out within %v)\n", err, workers.ArrivalSweepEvery)
+			return
+		}
+	}
+}
+
+// enqueue enqueues a task that the scheduler would enqueue later anyway:
+// a failure only warns.
+func enqueue(ctx context.Context, env *Env, cfg *Config, t *asynq.Task) {
+	q := asynq.NewClient(cfg.RedisOpt())
+	defer q.Close()
+	if _, err := q.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrDuplicateTask) && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		fmt.Fprintf(env.Stderr, "warning: enqueue %s: %v (the scheduler runs it later)\n", t.Type(), err)
+	}
 }

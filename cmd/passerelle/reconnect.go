@@ -129,6 +129,7 @@ func runConnect(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "member %s connected %s account %s\n", member, n, account)
+		arrived(ctx, env, cfg, member, map[engine.Network]string{n: account})
 		return nil
 	})
 }

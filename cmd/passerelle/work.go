@@ -13,6 +13,7 @@ import (
 
 	"github.com/passerelle-social/passerelle/engine"
 	"github.com/passerelle-social/passerelle/engine/xarchive"
+	"github.com/passerelle-social/passerelle/i18n"
 	"github.com/passerelle-social/passerelle/networks/bluesky"
 	"github.com/passerelle-social/passerelle/networks/mastodon"
 	"github.com/passerelle-social/passerelle/workers"
@@ -59,13 +60,13 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 		defer metrics.Close()
 		log.Info("metrics", "addr", ln.Addr().String())
 	}
+	enqueuer := asynq.NewClient(cfg.RedisOpt())
+	defer enqueuer.Close()
 	w.Handle(workers.TypeSchemaCheck, workers.HandleSchemaCheck(store))
 	importer := &engine.Importer{Graph: store, Limits: xarchive.DefaultLimits()}
 	w.Handle(workers.TypeArchiveImport, workers.HandleArchiveImport(importer,
-		&workers.Uploads{Dir: cfg.UploadDir}, cfg.KeepUploads, log))
+		&workers.Uploads{Dir: cfg.UploadDir}, cfg.KeepUploads, enqueuer, log))
 	w.Handle(workers.TypeStatsRefresh, workers.HandleStatsRefresh(store))
-	enqueuer := asynq.NewClient(cfg.RedisOpt())
-	defer enqueuer.Close()
 	bsky := &workers.Follower{
 		Name: engine.Bluesky, Client: bluesky.New(bluesky.Options{PLCURL: cfg.PLCURL}), Graph: store, Box: cfg.Box(),
 		Budget: workers.NewBudget(rdb, "passerelle:budget", cfg.BudgetMargin), Windows: cfg.blueskyWindows,
@@ -77,14 +78,28 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 		Budget: bsky.Budget, Windows: workers.MastodonWindows, Enqueuer: enqueuer, Log: bsky.Log,
 	}
 	w.Handle(workers.TaskType(engine.Mastodon), masto.Handle)
+	fan := &workers.Fanout{Graph: store, Enqueuer: enqueuer, Log: log.With("component", "arrivals")}
+	w.Handle(workers.TypeArrivalFanout, fan.Handle)
+	w.Handle(workers.TypeArrivalSweep, workers.HandleArrivalSweep(store, enqueuer, time.Now))
+	w.Handle(workers.TypeMatchMember, workers.HandleMatchMember(store, enqueuer))
+	notifier := &workers.Notifier{Graph: store, Texts: i18n.MustLoad(), URL: cfg.PublicURL, Enqueuer: enqueuer,
+		Log: log.With("component", "digests"), Now: time.Now,
+		Channels: cfg.digestChannels(bsky.Client.(*bluesky.Client), masto.Client.(*mastodon.Client), log)}
+	w.Handle(workers.TypeNotifySweep, notifier.Sweep)
+	w.Handle(workers.TypeNotifyDigest, notifier.Digest)
+	insp := asynq.NewInspector(cfg.RedisOpt())
+	defer insp.Close()
+	w.Handle(workers.TypeFollowRetry, workers.HandleFollowRetry(insp))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	// Periodic work. Every worker process runs a scheduler; the tasks are
 	// unique per period, so several schedulers enqueue each one once.
 	sched := asynq.NewScheduler(cfg.RedisOpt(), &asynq.SchedulerOpts{Logger: workers.Logger(log)})
-	if _, err := sched.Register(fmt.Sprintf("@every %s", workers.StatsEvery), workers.NewStatsRefreshTask()); err != nil {
-		return fmt.Errorf("schedule stats refresh: %w", err)
+	for _, job := range workers.Periodic() {
+		if _, err := sched.Register(fmt.Sprintf("@every %s", job.Every), job.Task); err != nil {
+			return fmt.Errorf("schedule %s: %w", job.Task.Type(), err)
+		}
 	}
 	if err := sched.Start(); err != nil {
 		return fmt.Errorf("start scheduler: %w", err)
