@@ -38,17 +38,24 @@ func NewNotifySweepTask() *asynq.Task {
 // their last digest and the day: two sweeps before it runs enqueue it
 // once, and a digest that failed for good is tried again the next day.
 func NewDigestTask(d engine.DueDigest, now time.Time) (*asynq.Task, error) {
-	b, err := json.Marshal(MatchPayload{Member: d.Member})
-	if err != nil {
-		return nil, err
-	}
 	last := int64(0)
 	if !d.Last.IsZero() {
 		last = d.Last.Unix()
 	}
 	id := fmt.Sprintf("%s:%s:%d:%s", TypeNotifyDigest, d.Member, last, now.UTC().Format("20060102"))
+	b, err := json.Marshal(DigestPayload{Member: d.Member, Digest: id})
+	if err != nil {
+		return nil, err
+	}
 	return asynq.NewTask(TypeNotifyDigest, b, asynq.TaskID(id), asynq.Queue(QueueLow),
 		asynq.MaxRetry(5), asynq.Timeout(5*time.Minute), asynq.Retention(48*time.Hour)), nil
+}
+
+// DigestPayload names a member and their digest; the digest id marks the
+// announcements it takes, so a retry finds them.
+type DigestPayload struct {
+	Member string `json:"member"`
+	Digest string `json:"digest"`
 }
 
 // DigestGraph is what digests need from the graph.
@@ -113,15 +120,11 @@ type DigestOutcome struct {
 // most once. A member who withdrew consent, or has no channel with a bot,
 // gets nothing and their announcements are dropped.
 func (n *Notifier) Digest(ctx context.Context, t *asynq.Task) error {
-	var p MatchPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Member == "" {
+	var p DigestPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Member == "" || p.Digest == "" {
 		return fmt.Errorf("%s payload: %v: %w", TypeNotifyDigest, err, asynq.SkipRetry)
 	}
-	digest, _ := asynq.GetTaskID(ctx)
-	if digest == "" {
-		digest = fmt.Sprintf("%s:%s:%d", TypeNotifyDigest, p.Member, n.Now().UnixNano())
-	}
-	out, err := n.digest(ctx, p.Member, digest)
+	out, err := n.digest(ctx, p.Member, p.Digest)
 	if w := t.ResultWriter(); w != nil {
 		b, _ := json.Marshal(out)
 		_, _ = w.Write(b)
