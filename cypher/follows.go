@@ -2,6 +2,7 @@ package cypher
 
 import (
 	"context"
+	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -63,4 +64,35 @@ func (s *Store) MemberInfo(ctx context.Context, member string) (*engine.MemberIn
 		info.Accounts[engine.Network(str(am["network"]))] = str(am["account"])
 	}
 	return info, nil
+}
+
+// ExpiringCredentials returns up to limit stored sessions whose access
+// ends before before, soonest first.
+func (s *Store) ExpiringCredentials(ctx context.Context, before time.Time, limit int) ([]engine.ExpiringCredentials, error) {
+	recs, err := s.read(ctx, "credentials_expiring", map[string]any{"before": before.UTC(), "limit": limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.ExpiringCredentials, len(recs))
+	for i, r := range recs {
+		m := r.AsMap()
+		out[i] = engine.ExpiringCredentials{Member: str(m["member"]), Network: engine.Network(str(m["network"])), Account: str(m["account"])}
+		out[i].Expires, _ = m["expires_at"].(time.Time)
+	}
+	return out, nil
+}
+
+// SaveCredentials replaces the sealed credentials of a member's account.
+func (s *Store) SaveCredentials(ctx context.Context, member string, n engine.Network, account, sealed string, expires time.Time) error {
+	return s.write(ctx, func(tx neo4j.ManagedTransaction) error {
+		recs, err := run(ctx, tx, "credentials_save", map[string]any{"member": member, "network": string(n), "account": account,
+			"token_enc": sealed, "expires_at": nullTime(expires)})
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			return engine.Errorf(engine.ENOTFOUND, "member %s no longer uses %s account %s", member, n, account)
+		}
+		return nil
+	})
 }

@@ -3,6 +3,7 @@ package cypher
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -89,6 +90,7 @@ func (s *Store) LinkAccount(ctx context.Context, req engine.LinkRequest) error {
 	params := map[string]any{
 		"member": req.Member, "network": string(req.Network), "account": account,
 		"handle": nullable(req.Handle), "via": req.Via, "token_enc": nullable(req.TokenEnc), "now": nowUTC(),
+		"expires_at": nullTime(req.Expires),
 	}
 	return s.write(ctx, func(tx neo4j.ManagedTransaction) error {
 		recs, err := run(ctx, tx, "member_link", params)
@@ -274,6 +276,13 @@ func (s *Store) Arrivals(ctx context.Context, n engine.Network, account string, 
 		return nil, res.Err()
 	})
 	return err
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
 }
 
 func nullable(s string) any {

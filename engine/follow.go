@@ -50,6 +50,18 @@ type Credentials struct {
 	Identifier string `json:"identifier,omitempty"` // handle or e-mail, for app passwords
 	Password   string `json:"password,omitempty"`   // app password
 	Token      string `json:"token,omitempty"`      // OAuth access token
+	// Session is a signed-in session kept to be resumed (its format is the
+	// network adapter's), so that a worker does not sign in again each
+	// time; Expires is when its access token ends.
+	Session json.RawMessage `json:"session,omitempty"`
+	Expires time.Time       `json:"expires,omitzero"`
+}
+
+// Refresher is a NetworkClient whose sessions expire: Refresh renews them
+// (or signs in again with the app password when the session can't be
+// renewed) and returns the credentials to seal and store in their place.
+type Refresher interface {
+	Refresh(ctx context.Context, c Credentials) (Credentials, error)
 }
 
 // NetworkSession is one signed-in account on a target network.
@@ -103,6 +115,14 @@ type Sealer interface {
 // with them, then records the account as the member's (USES, via
 // "app_password") with the credentials sealed. It returns the account key.
 func Connect(ctx context.Context, nc NetworkClient, g LinkGraph, box Sealer, member string, n Network, c Credentials, actor string) (string, error) {
+	if r, ok := nc.(Refresher); ok {
+		// A session to resume later, instead of signing in each time.
+		fresh, err := r.Refresh(ctx, c)
+		if err != nil {
+			return "", Errorf(EINVALID, "%s sign-in failed: %v", n, err)
+		}
+		c = fresh
+	}
 	s, err := nc.Open(ctx, c)
 	if err != nil {
 		return "", Errorf(EINVALID, "%s sign-in failed: %v", n, err)
@@ -113,6 +133,14 @@ func Connect(ctx context.Context, nc NetworkClient, g LinkGraph, box Sealer, mem
 		return "", err
 	}
 	err = g.LinkAccount(ctx, LinkRequest{Member: member, Network: n, Account: account, Handle: c.Identifier,
-		Via: "app_password", TokenEnc: box.Seal(string(raw), CredentialsContext(member, account)), Actor: actor})
+		Via: "app_password", TokenEnc: box.Seal(string(raw), CredentialsContext(member, account)), Expires: c.Expires, Actor: actor})
 	return account, err
+}
+
+// ExpiringCredentials names a stored session that ends soon.
+type ExpiringCredentials struct {
+	Member  string
+	Network Network
+	Account string
+	Expires time.Time
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Network is a target network.
@@ -101,11 +102,12 @@ const (
 type LinkRequest struct {
 	Member   string
 	Network  Network
-	Account  string // DID or acct, canonical (CheckAccount)
-	Handle   string // optional
-	Via      string // "oauth", "app_password" or "admin"
-	TokenEnc string // encrypted token, or "" (admin links carry none)
-	Actor    string // who did it, for the audit trail
+	Account  string    // DID or acct, canonical (CheckAccount)
+	Handle   string    // optional
+	Via      string    // "oauth", "app_password" or "admin"
+	TokenEnc string    // encrypted token, or "" (admin links carry none)
+	Expires  time.Time // when the sealed session expires; zero if it does not
+	Actor    string    // who did it, for the audit trail
 }
 
 // Reconnection is one row of a member's matches: an X account they followed

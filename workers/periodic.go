@@ -70,5 +70,6 @@ func Periodic() []Job {
 		{ArrivalSweepEvery, NewArrivalSweepTask()},
 		{NotifySweepEvery, NewNotifySweepTask()},
 		{FollowRetryEvery, NewFollowRetryTask()},
+		{TokensRefreshEvery, NewTokensRefreshTask()},
 	}
 }

@@ -90,6 +90,9 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 	insp := asynq.NewInspector(cfg.RedisOpt())
 	defer insp.Close()
 	w.Handle(workers.TypeFollowRetry, workers.HandleFollowRetry(insp))
+	tokens := &workers.Tokens{Graph: store, Box: cfg.Box(), Log: log.With("component", "tokens"), Now: time.Now,
+		Clients: map[engine.Network]engine.Refresher{engine.Bluesky: bsky.Client.(*bluesky.Client)}}
+	w.Handle(workers.TypeTokensRefresh, tokens.Handle)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -4,7 +4,8 @@
 // token, when given, is stored encrypted (token_enc); never in clear.
 // Follow with sync_member_links for the member's X accounts.
 // Parameters: $member, $network ('bluesky'|'mastodon'), $account (DID or
-//   acct), $handle (string or null), $via, $token_enc (string or null), $now.
+//   acct), $handle (string or null), $via, $token_enc (string or null),
+//   $expires_at (when the sealed session expires, or null), $now.
 // Rows: one: xids (the member's claimed X accounts), created (bool).
 // Plan: NodeUniqueIndexSeek on Member(id) and BlueskyAccount(did) or
 //   MastodonAccount(acct).
@@ -24,7 +25,8 @@ SET a.handle = coalesce($handle, a.handle)
 MERGE (m)-[u:USES]->(a)
   ON CREATE SET u.at = $now, u.via = $via, u.created = true
   ON MATCH SET u.created = false
-SET u.token_enc = coalesce($token_enc, u.token_enc)
+SET u.token_enc = coalesce($token_enc, u.token_enc),
+    u.expires_at = CASE WHEN $token_enc IS NULL THEN u.expires_at ELSE $expires_at END
 WITH m, u, u.created AS created
 REMOVE u.created
 WITH m, created

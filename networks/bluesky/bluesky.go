@@ -5,6 +5,8 @@ package bluesky
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -111,12 +113,80 @@ type Result = engine.FollowResult
 
 var _ engine.NetworkClient = (*Client)(nil)
 
-// Open implements engine.NetworkClient: a session from a member's app password.
+// Open implements engine.NetworkClient: the stored session when it has
+// not expired (indigo renews its access token when the PDS says it
+// expired), else a new sign-in with the member's app password.
 func (c *Client) Open(ctx context.Context, cr engine.Credentials) (engine.NetworkSession, error) {
+	if len(cr.Session) > 0 && cr.Expires.After(c.now().Add(time.Minute)) {
+		var data atclient.PasswordSessionData
+		if err := json.Unmarshal(cr.Session, &data); err == nil && data.AccessToken != "" {
+			api := atclient.ResumePasswordSession(data, nil)
+			api.Client = c.http
+			return &Session{c: c, api: api, DID: data.AccountDID.String()}, nil
+		}
+	}
 	if cr.Password == "" {
 		return nil, errors.New("bluesky: no app password in the credentials (OAuth sessions come with the web sign-in)")
 	}
 	return c.LoginAppPassword(ctx, cr.Host, cr.Identifier, cr.Password)
+}
+
+var _ engine.Refresher = (*Client)(nil)
+
+// Refresh implements engine.Refresher: the stored session renewed with its
+// refresh token (the PDS rotates it), or, when there is none or the PDS
+// refuses it (expired, or rotated by another process), a new sign-in with
+// the app password. The result carries the session and the expiry of its
+// access token.
+func (c *Client) Refresh(ctx context.Context, cr engine.Credentials) (engine.Credentials, error) {
+	var data atclient.PasswordSessionData
+	renewed := false
+	if len(cr.Session) > 0 && json.Unmarshal(cr.Session, &data) == nil && data.RefreshToken != "" {
+		auth := &atclient.PasswordAuth{Session: data}
+		if err := auth.Refresh(ctx, c.http, ""); err == nil {
+			data, renewed = auth.Session.Clone(), true
+		}
+	}
+	if !renewed {
+		if cr.Password == "" {
+			return cr, errors.New("bluesky: the session can't be renewed and there is no app password to sign in again")
+		}
+		s, err := c.LoginAppPassword(ctx, cr.Host, cr.Identifier, cr.Password)
+		if err != nil {
+			return cr, err
+		}
+		auth, ok := s.api.Auth.(*atclient.PasswordAuth)
+		if !ok {
+			return cr, errors.New("bluesky: sign-in gave no password session")
+		}
+		access, refresh := auth.GetTokens()
+		data = atclient.PasswordSessionData{AccessToken: access, RefreshToken: refresh, AccountDID: *s.api.AccountDID, Host: s.api.Host}
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return cr, err
+	}
+	cr.Session = raw
+	cr.Expires = jwtExpiry(data.AccessToken, c.now())
+	return cr, nil
+}
+
+// jwtExpiry reads the exp claim of a JWT without checking its signature
+// (only the PDS can, and it will): when the session should be renewed.
+// A token without one is taken to last 15 minutes.
+func jwtExpiry(token string, now time.Time) time.Time {
+	parts := strings.Split(token, ".")
+	if len(parts) == 3 {
+		if b, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil {
+			var claims struct {
+				Exp int64 `json:"exp"`
+			}
+			if json.Unmarshal(b, &claims) == nil && claims.Exp > 0 {
+				return time.Unix(claims.Exp, 0).UTC()
+			}
+		}
+	}
+	return now.Add(15 * time.Minute).UTC()
 }
 
 // FollowCost implements engine.NetworkClient: a created record costs 3 points of
