@@ -145,6 +145,9 @@ func runMembers(ctx context.Context, env *Env, args []string) error {
 			boolSetting(fs, &set.NotifyArrivals, "notify-arrivals", "send arrival digests")
 			boolSetting(fs, &set.ResearchConsent, "research-consent", "include in research exports")
 			boolSetting(fs, &set.ShowName, "show-name", "show the member's name to others")
+			strSetting(fs, &set.NotifyPeriod, "notify-period", "how often digests come: daily or weekly")
+			strSetting(fs, &set.NotifyChannel, "notify-channel", "where digests go: bluesky or mastodon (empty: Mastodon first)")
+			strSetting(fs, &set.Locale, "locale", "language: en, fr, de, es, it, pt or sv")
 		}, func(ctx context.Context, s *cypher.Store, fs *flag.FlagSet) error {
 			if err := need(); err != nil {
 				return err
@@ -168,6 +171,14 @@ func runMembers(ctx context.Context, env *Env, args []string) error {
 		})
 	}
 	return usageError{fmt.Errorf("members %s: unknown (want link, unlink, claim, settings or delete)", args[0])}
+}
+
+// strSetting registers a flag that sets *p only when given.
+func strSetting(fs *flag.FlagSet, p **string, name, usage string) {
+	fs.Func(name, usage, func(s string) error {
+		*p = &s
+		return nil
+	})
 }
 
 // boolSetting registers a flag that sets *p only when given.
