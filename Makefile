@@ -38,7 +38,8 @@ services-down: ## stop the dev and test services (data is kept in .local/)
 	@scripts/gotosocial.sh stop
 
 .PHONY: services-test
-services-test: deps build ## start the test Neo4j and Redis (ports 7688, 6380), the local PDS and GoToSocial
+services-test: deps build ## start the test Neo4j and Redis (ports 7688, 6380), the local PDS and GoToSocial; install the test browser
+	@scripts/browser.sh install
 	@scripts/services.sh start test
 	@scripts/pds.sh start
 	@scripts/gotosocial.sh start
@@ -50,16 +51,19 @@ services-networks: deps ## start the local Bluesky PDS + PLC and GoToSocial (fir
 	@scripts/gotosocial.sh start
 
 .PHONY: up
-up: services ## start everything (services, migrate, serve, work) and print the URL
+up: services services-networks ## start everything (services, the local PDS and GoToSocial, serve, work), seed the demo and print the URL
 	@scripts/app.sh start
+	@scripts/demo.sh seed
 	@echo
-	@echo "Passerelle is up: $(URL)   (readiness: $(URL)/readyz, metrics: $(URL)/metrics)"
+	@echo "Passerelle is up: $(URL)   (readiness: $(URL)/readyz; metrics from this machine: $(URL)/metrics)"
 	@echo "Logs in .local/app/; stop with: make down"
 
 .PHONY: down
-down: ## stop serve, work and the dev services
+down: ## stop serve, work, the dev services and the local networks
 	@scripts/app.sh stop
 	@scripts/services.sh stop dev
+	@scripts/pds.sh stop
+	@scripts/gotosocial.sh stop
 
 .PHONY: test
 test: services-test ## run every test against the real test services

@@ -96,3 +96,14 @@ func (s *Store) SaveCredentials(ctx context.Context, member string, n engine.Net
 		return nil
 	})
 }
+
+// MemberByAccount returns the member who uses an account, or "" when none
+// does.
+func (s *Store) MemberByAccount(ctx context.Context, n engine.Network, account string) (string, error) {
+	recs, err := s.read(ctx, "member_by_account", map[string]any{"network": string(n), "account": account})
+	if err != nil || len(recs) == 0 {
+		return "", err
+	}
+	v, _ := recs[0].Get("member")
+	return str(v), nil
+}

@@ -57,6 +57,30 @@ type Credentials struct {
 	Expires time.Time       `json:"expires,omitzero"`
 }
 
+// OAuthApp is Passerelle's registered application on one instance (a
+// Mastodon-API server); the secret is sealed at rest.
+type OAuthApp struct {
+	Instance     string `json:"instance"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	RedirectURI  string `json:"redirect_uri"`
+}
+
+// InstanceOAuth signs members in on their own instance: the app
+// registered on first use, the authorization-code flow, and revocation.
+type InstanceOAuth interface {
+	RegisterApp(ctx context.Context, instance, redirectURI string) (*OAuthApp, error)
+	AuthorizeURL(app *OAuthApp, state string) string
+	Exchange(ctx context.Context, app *OAuthApp, code string) (string, error)
+	RevokeToken(ctx context.Context, app *OAuthApp, token string) error
+}
+
+// Revoker is a NetworkClient that can end a session for good (a member
+// who leaves): after Revoke the credentials open nothing.
+type Revoker interface {
+	Revoke(ctx context.Context, c Credentials) error
+}
+
 // Refresher is a NetworkClient whose sessions expire: Refresh renews them
 // (or signs in again with the app password when the session can't be
 // renewed) and returns the credentials to seal and store in their place.
@@ -111,30 +135,51 @@ type Sealer interface {
 	Seal(plaintext, context string) string
 }
 
-// Connect proves a member's credentials for an account by opening a session
-// with them, then records the account as the member's (USES, via
-// "app_password") with the credentials sealed. It returns the account key.
-func Connect(ctx context.Context, nc NetworkClient, g LinkGraph, box Sealer, member string, n Network, c Credentials, actor string) (string, error) {
+// Opener seals and opens secrets at rest.
+type Opener interface {
+	Sealer
+	Open(sealed, context string) (string, error)
+}
+
+// Prove opens a session with the credentials (renewing them into a
+// resumable session first when the network has sessions) and returns the
+// account they sign in to, with the credentials to keep.
+func Prove(ctx context.Context, nc NetworkClient, n Network, c Credentials) (string, Credentials, error) {
 	if r, ok := nc.(Refresher); ok {
 		// A session to resume later, instead of signing in each time.
 		fresh, err := r.Refresh(ctx, c)
 		if err != nil {
-			return "", Errorf(EINVALID, "%s sign-in failed: %v", n, err)
+			return "", c, Errorf(EINVALID, "%s sign-in failed: %v", n, err)
 		}
 		c = fresh
 	}
 	s, err := nc.Open(ctx, c)
 	if err != nil {
-		return "", Errorf(EINVALID, "%s sign-in failed: %v", n, err)
+		return "", c, Errorf(EINVALID, "%s sign-in failed: %v", n, err)
 	}
-	account := s.Account()
+	return s.Account(), c, nil
+}
+
+// Keep records a proven account as the member's (USES) with its
+// credentials sealed to that member and account.
+func Keep(ctx context.Context, g LinkGraph, box Sealer, member string, n Network, account string, c Credentials, via, actor string) error {
 	raw, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return g.LinkAccount(ctx, LinkRequest{Member: member, Network: n, Account: account, Handle: c.Identifier,
+		Via: via, TokenEnc: box.Seal(string(raw), CredentialsContext(member, account)), Expires: c.Expires, Actor: actor})
+}
+
+// Connect proves a member's credentials for an account by opening a session
+// with them, then records the account as the member's (USES, via
+// "app_password") with the credentials sealed. It returns the account key.
+func Connect(ctx context.Context, nc NetworkClient, g LinkGraph, box Sealer, member string, n Network, c Credentials, actor string) (string, error) {
+	account, c, err := Prove(ctx, nc, n, c)
 	if err != nil {
 		return "", err
 	}
-	err = g.LinkAccount(ctx, LinkRequest{Member: member, Network: n, Account: account, Handle: c.Identifier,
-		Via: "app_password", TokenEnc: box.Seal(string(raw), CredentialsContext(member, account)), Expires: c.Expires, Actor: actor})
-	return account, err
+	return account, Keep(ctx, g, box, member, n, account, c, "app_password", actor)
 }
 
 // ExpiringCredentials names a stored session that ends soon.

@@ -52,7 +52,8 @@ func TestEveryTextRenders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := map[string]any{"Name": "@alice.test", "Network": "Bluesky", "XName": "alice", "URL": "http://127.0.0.1:8080/"}
+	data := map[string]any{"Name": "@alice.test", "Network": "Bluesky", "XName": "alice", "URL": "http://127.0.0.1:8080/",
+		"MB": 25, "Detail": "x", "Host": "example.social"}
 	keys := slices.Sorted(maps.Keys(catalog(t, "en")))
 	for _, lang := range engine.Locales {
 		tx := c.For(lang)

@@ -13,6 +13,11 @@ BIN=$ROOT/bin/passerelle
 KEYFILE=$LOCAL/secret.key
 export PASSERELLE_HTTP_ADDR=${PASSERELLE_HTTP_ADDR:-127.0.0.1:8080}
 export PASSERELLE_UPLOAD_DIR=${PASSERELLE_UPLOAD_DIR:-$LOCAL/uploads}
+# The local networks of make up: sign-in on the local PDS, DIDs from its PLC.
+export PASSERELLE_BLUESKY_HOSTS=${PASSERELLE_BLUESKY_HOSTS:-http://localhost:2583}
+export PASSERELLE_MASTODON_HOSTS=${PASSERELLE_MASTODON_HOSTS:-http://localhost:8090}
+export PASSERELLE_PLC_URL=${PASSERELLE_PLC_URL:-http://127.0.0.1:2582}
+export PASSERELLE_PUBLIC_URL=${PASSERELLE_PUBLIC_URL:-http://$PASSERELLE_HTTP_ADDR/}
 
 start_one() {
   local name=$1

@@ -26,6 +26,7 @@ type Options struct {
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics
 	Checks   map[string]Check     // readiness: every one must pass for /readyz to answer 200
+	Web      *Web                 // the member-facing site and API; nil serves only the probes
 }
 
 // Server serves Passerelle's HTTP routes.
@@ -40,7 +41,7 @@ type Server struct {
 }
 
 // New builds the router. Nothing listens until Serve.
-func New(opt Options) *Server {
+func New(opt Options) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
 		opt: opt,
@@ -61,7 +62,15 @@ func New(opt Options) *Server {
 	r.Use(s.recovery, s.observe)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(opt.Registry, promhttp.HandlerOpts{Registry: opt.Registry})))
+	r.GET("/metrics", localOnly, gin.WrapH(promhttp.HandlerFor(opt.Registry, promhttp.HandlerOpts{Registry: opt.Registry})))
+	if opt.Web != nil {
+		if opt.Web.Log == nil {
+			opt.Web.Log = s.log
+		}
+		if err := opt.Web.Mount(r); err != nil {
+			return nil, err
+		}
+	}
 	s.router = r
 	s.http = &http.Server{
 		Addr:              opt.Addr,
@@ -69,7 +78,7 @@ func New(opt Options) *Server {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	return s
+	return s, nil
 }
 
 // Handler returns the router, for tests that use httptest.
@@ -127,5 +136,18 @@ func (s *Server) recovery(c *gin.Context) {
 			c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
 		}
 	}()
+	c.Next()
+}
+
+// localOnly keeps a route to the machine itself (Prometheus scraping over
+// loopback): others get 403, and so does anything a proxy forwarded, since
+// a proxy on this machine makes every visitor look local.
+func localOnly(c *gin.Context) {
+	host, _, err := net.SplitHostPort(c.Request.RemoteAddr)
+	forwarded := c.GetHeader("X-Forwarded-For") != "" || c.GetHeader("Forwarded") != "" || c.GetHeader("X-Real-Ip") != ""
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() || forwarded {
+		c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"error": "metrics are served to this machine only"})
+		return
+	}
 	c.Next()
 }

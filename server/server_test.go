@@ -19,7 +19,9 @@ import (
 func get(t *testing.T, h http.Handler, path string) (int, string) {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.RemoteAddr = "127.0.0.1:1234"
+	h.ServeHTTP(rec, req)
 	body, _ := io.ReadAll(rec.Result().Body)
 	return rec.Code, string(body)
 }
@@ -27,7 +29,7 @@ func get(t *testing.T, h http.Handler, path string) (int, string) {
 func TestProbesOnRealServices(t *testing.T) {
 	store := testenv.MustStore(t)
 	rdb := testenv.MustRedis(t)
-	srv := server.New(server.Options{
+	srv, _ := server.New(server.Options{
 		Addr:     "127.0.0.1:0",
 		Logger:   testenv.Logger(t),
 		Registry: prometheus.NewRegistry(),
@@ -62,7 +64,7 @@ func TestProbesOnRealServices(t *testing.T) {
 }
 
 func TestReadyzFailsWhenADependencyIsDown(t *testing.T) {
-	srv := server.New(server.Options{
+	srv, _ := server.New(server.Options{
 		Logger:   testenv.Logger(t),
 		Registry: prometheus.NewRegistry(),
 		Checks: map[string]server.Check{

@@ -56,7 +56,11 @@ type Config struct {
 	BlueskyBudget  string  // "HOUR/DAY" write points of a PDS account
 	blueskyWindows []workers.Window
 
-	PublicURL string // the web UI, named in digests
+	PublicURL     string // the web UI, named in digests
+	MaxUploadMiB  int
+	BlueskyHosts  string
+	MastodonHosts string
+	Admins        string
 	// Digest bots: each network's is optional.
 	NotifyMastodonURL, NotifyMastodonToken                        string
 	NotifyBlueskyHost, NotifyBlueskyHandle, NotifyBlueskyPassword string
@@ -90,7 +94,11 @@ var settings = []setting{
 	{"plc-url", "PASSERELLE_PLC_URL", "PLC directory that resolves did:plc identities"},
 	{"budget-margin", "PASSERELLE_BUDGET_MARGIN", "share of each account's rate windows left unused, 0 to 0.9"},
 	{"bluesky-budget", "PASSERELLE_BLUESKY_BUDGET", "write points a PDS allows one account, per hour/per day (a self-hosted PDS may differ)"},
-	{"public-url", "PASSERELLE_PUBLIC_URL", "the web UI's address as members reach it, named in digests"},
+	{"public-url", "PASSERELLE_PUBLIC_URL", "the web UI's address as members reach it (https makes cookies Secure), named in digests"},
+	{"max-upload", "PASSERELLE_MAX_UPLOAD", "largest archive upload, in MiB (larger ones get 413)"},
+	{"bluesky-hosts", "PASSERELLE_BLUESKY_HOSTS", "PDS URLs the app-password sign-in accepts, comma-separated (empty: any https PDS)"},
+	{"mastodon-hosts", "PASSERELLE_MASTODON_HOSTS", "plain-http instances the Mastodon sign-in accepts besides any https one, comma-separated (the local GoToSocial)"},
+	{"admins", "PASSERELLE_ADMINS", "accounts (DID or user@instance) whose members may use /admin, comma-separated"},
 	{"notify-mastodon-url", "PASSERELLE_NOTIFY_MASTODON_URL", "instance of the bot that sends digests as Mastodon direct messages (empty: none)"},
 	{"notify-mastodon-token", "PASSERELLE_NOTIFY_MASTODON_TOKEN", "the Mastodon bot's access token (scopes read write)"},
 	{"notify-bluesky-host", "PASSERELLE_NOTIFY_BLUESKY_HOST", "PDS of the bot that sends digests as Bluesky chat messages (empty: none)"},
@@ -132,6 +140,9 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	str(&c.PLCURL, "plc-url", "https://plc.directory")
 	str(&c.BlueskyBudget, "bluesky-budget", "5000/35000")
 	str(&c.PublicURL, "public-url", "http://127.0.0.1:8080/")
+	str(&c.BlueskyHosts, "bluesky-hosts", "")
+	str(&c.MastodonHosts, "mastodon-hosts", "")
+	str(&c.Admins, "admins", "")
 	str(&c.NotifyMastodonURL, "notify-mastodon-url", "")
 	str(&c.NotifyMastodonToken, "notify-mastodon-token", "")
 	str(&c.NotifyBlueskyHost, "notify-bluesky-host", "")
@@ -140,9 +151,11 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	str(&c.NotifyChatURL, "notify-chat-url", "")
 	c.BudgetMargin = 0.1
 	c.Concurrency = 8
+	c.MaxUploadMiB = 2048
 	for name, v := range map[string]flag.Value{
 		"redis-db":      (*intValue)(&c.RedisDB),
 		"concurrency":   (*intValue)(&c.Concurrency),
+		"max-upload":    (*intValue)(&c.MaxUploadMiB),
 		"dev":           (*boolValue)(&c.Dev),
 		"keep-uploads":  (*boolValue)(&c.KeepUploads),
 		"budget-margin": (*floatValue)(&c.BudgetMargin),
@@ -218,6 +231,16 @@ func (c *Config) Validate() error {
 		}
 		if p, err := url.Parse(u.v); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			return fmt.Errorf("%s: %q is not an http(s) URL", u.env, u.v)
+		}
+	}
+	if c.MaxUploadMiB < 1 || c.MaxUploadMiB > 64<<10 {
+		return fmt.Errorf("PASSERELLE_MAX_UPLOAD: %d MiB is not between 1 and 65536", c.MaxUploadMiB)
+	}
+	for env, v := range map[string]string{"PASSERELLE_BLUESKY_HOSTS": c.BlueskyHosts, "PASSERELLE_MASTODON_HOSTS": c.MastodonHosts} {
+		for _, h := range list(v) {
+			if p, err := url.Parse(h); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.Path != "" {
+				return fmt.Errorf("%s: %q is not a server URL like https://server.example", env, h)
+			}
 		}
 	}
 	if (c.NotifyMastodonURL == "") != (c.NotifyMastodonToken == "") {
@@ -344,4 +367,15 @@ func (v *boolValue) Set(s string) error {
 	}
 	*v = boolValue(b)
 	return nil
+}
+
+// list splits a comma-separated setting, dropping blanks.
+func list(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimRight(strings.TrimSpace(x), "/"); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"import":      {"load an X archive into the graph for a member", runImport},
 		"archive":     {"archive inspect: read an X archive without touching any database", runArchive},
 		"fixtures":    {"fixtures archive: write a synthetic X archive", runFixtures},
+		"demo":        {"demo seed|archive: the demo world of make up, and a visitor's archive that follows it", runDemo},
 		"members":     {"members connect|link|unlink|claim|settings|delete: a member's accounts and settings (audited)", runMembers},
 		"admin":       {"admin conflicts: X accounts claimed by more than one member", runAdmin},
 		"links":       {"links import: load a CSV dataset of X to Bluesky/Mastodon links", runLinks},

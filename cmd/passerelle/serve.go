@@ -4,12 +4,18 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/passerelle-social/passerelle/i18n"
+	"github.com/passerelle-social/passerelle/networks/bluesky"
+	"github.com/passerelle-social/passerelle/networks/mastodon"
 	"github.com/passerelle-social/passerelle/server"
+	"github.com/passerelle-social/passerelle/workers"
 )
 
 func newRegistry() *prometheus.Registry {
@@ -48,7 +54,17 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("PASSERELLE_HTTP_ADDR: %s", oneLine(err))
 	}
-	srv := server.New(server.Options{
+	queue := asynq.NewClient(cfg.RedisOpt())
+	defer queue.Close()
+	insp := asynq.NewInspector(cfg.RedisOpt())
+	defer insp.Close()
+	public, _ := url.Parse(cfg.PublicURL)
+	masto := mastodon.New(mastodon.Options{})
+	admins := map[string]bool{}
+	for _, a := range list(cfg.Admins) {
+		admins[a] = true
+	}
+	srv, err := server.New(server.Options{
 		Addr:     cfg.HTTPAddr,
 		Logger:   log,
 		Registry: newRegistry(),
@@ -56,7 +72,15 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			"neo4j": store.Ping,
 			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		},
+		Web: &server.Web{Store: store, Queue: queue, Inspector: insp, Redis: rdb, Box: cfg.Box(), Texts: i18n.MustLoad(),
+			Uploads: &workers.Uploads{Dir: cfg.UploadDir}, MaxUpload: int64(cfg.MaxUploadMiB) << 20, PublicURL: public,
+			Bluesky: bluesky.New(bluesky.Options{PLCURL: cfg.PLCURL}), BlueskyHosts: list(cfg.BlueskyHosts), Admins: admins,
+			Mastodon: masto, MastodonOAuth: masto, MastodonHosts: list(cfg.MastodonHosts),
+			Log: log.With("component", "web")},
 	})
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(env.Stdout, "passerelle: serving on http://%s\n", ln.Addr())

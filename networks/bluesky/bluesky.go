@@ -171,6 +171,23 @@ func (c *Client) Refresh(ctx context.Context, cr engine.Credentials) (engine.Cre
 	return cr, nil
 }
 
+var _ engine.Revoker = (*Client)(nil)
+
+// Revoke implements engine.Revoker: the stored session is deleted on the
+// PDS (com.atproto.server.deleteSession), so its tokens stop working. The
+// app password itself is the member's to revoke in their Bluesky settings.
+func (c *Client) Revoke(ctx context.Context, cr engine.Credentials) error {
+	var data atclient.PasswordSessionData
+	if len(cr.Session) == 0 || json.Unmarshal(cr.Session, &data) != nil || data.RefreshToken == "" {
+		return nil
+	}
+	auth := &atclient.PasswordAuth{Session: data}
+	if err := auth.Logout(ctx, c.http); err != nil {
+		return fmt.Errorf("bluesky: end the session of %s: %w", data.AccountDID, err)
+	}
+	return nil
+}
+
 // jwtExpiry reads the exp claim of a JWT without checking its signature
 // (only the PDS can, and it will): when the session should be renewed.
 // A token without one is taken to last 15 minutes.

@@ -53,15 +53,14 @@ func New(opt Options) *Client {
 var _ engine.NetworkClient = (*Client)(nil)
 
 // App is Passerelle's OAuth application on one instance.
-type App struct {
-	Instance     string `json:"instance"`
-	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"` // sealed before it is stored
-}
+type App = engine.OAuthApp
+
+var _ engine.InstanceOAuth = (*Client)(nil)
 
 // RegisterApp registers Passerelle on an instance, the first time one of
 // its members signs in from there.
 func (c *Client) RegisterApp(ctx context.Context, instance, redirectURI string) (*App, error) {
+	instance = strings.TrimRight(instance, "/")
 	app, err := gomastodon.RegisterApp(ctx, &gomastodon.AppConfig{
 		Client: *c.http, Server: instance, ClientName: "Passerelle", Scopes: Scopes, RedirectURIs: redirectURI,
 		Website: "https://github.com/passerelle-social/passerelle",
@@ -69,7 +68,64 @@ func (c *Client) RegisterApp(ctx context.Context, instance, redirectURI string) 
 	if err != nil {
 		return nil, fmt.Errorf("mastodon: register the app on %s: %w", instance, err)
 	}
-	return &App{Instance: instance, ClientID: app.ClientID, ClientSecret: app.ClientSecret}, nil
+	return &App{Instance: instance, ClientID: app.ClientID, ClientSecret: app.ClientSecret, RedirectURI: redirectURI}, nil
+}
+
+// AuthorizeURL implements engine.InstanceOAuth: where the member approves
+// Passerelle on their instance; state comes back with the code.
+func (c *Client) AuthorizeURL(app *App, state string) string {
+	q := url.Values{"client_id": {app.ClientID}, "redirect_uri": {app.RedirectURI}, "response_type": {"code"},
+		"scope": {Scopes}, "state": {state}}
+	return app.Instance + "/oauth/authorize?" + q.Encode()
+}
+
+// Exchange implements engine.InstanceOAuth: the authorization code for an
+// access token.
+func (c *Client) Exchange(ctx context.Context, app *App, code string) (string, error) {
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "client_id": {app.ClientID},
+		"client_secret": {app.ClientSecret}, "redirect_uri": {app.RedirectURI}, "scope": {Scopes}}
+	var out struct {
+		AccessToken string `json:"access_token"`
+		Error       string `json:"error"`
+	}
+	if err := c.postForm(ctx, app.Instance+"/oauth/token", form, &out); err != nil {
+		return "", fmt.Errorf("mastodon: token from %s: %w", app.Instance, err)
+	}
+	if out.AccessToken == "" {
+		return "", fmt.Errorf("mastodon: %s gave no token (%s)", app.Instance, out.Error)
+	}
+	return out.AccessToken, nil
+}
+
+// RevokeToken implements engine.InstanceOAuth: the token stops working.
+func (c *Client) RevokeToken(ctx context.Context, app *App, token string) error {
+	form := url.Values{"client_id": {app.ClientID}, "client_secret": {app.ClientSecret}, "token": {token}}
+	if err := c.postForm(ctx, app.Instance+"/oauth/revoke", form, nil); err != nil {
+		return fmt.Errorf("mastodon: revoke a token on %s: %w", app.Instance, err)
+	}
+	return nil
+}
+
+func (c *Client) postForm(ctx context.Context, u string, form url.Values, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", "passerelle")
+	res, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(b)))
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
 }
 
 // FollowCost implements engine.NetworkClient: requests, of the instance's
