@@ -151,3 +151,24 @@ export async function main(fn, { timeout = 15000 } = {}) {
     for (const b of browsers) await b.close().catch(() => {});
   }
 }
+
+/**
+ * accessible(page, name) runs axe-core (WCAG 2 A and AA rules: labels,
+ * contrast, landmarks, names of controls...) on the page and throws,
+ * listing each violation and where, when there is any. It is evaluated
+ * through the DevTools protocol, so the site's strict CSP stays on.
+ */
+let axeSource;
+export async function accessible(page, name) {
+  if (!axeSource) {
+    const { readFile } = await import('node:fs/promises');
+    const { createRequire } = await import('node:module');
+    axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  }
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  const bad = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+  if (bad.length) throw new Error(`accessibility of ${name}: ${bad.length} violation(s):\n  ${bad.join('\n  ')}`);
+  console.log(`axe: ${name}: no violation of WCAG 2.1 A/AA rules`);
+}

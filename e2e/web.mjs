@@ -5,7 +5,7 @@
 // page again at 360 px wide, and the landing page in French).
 // Env: PDS_URL, PDS_HANDLE, PDS_PASSWORD, ARCHIVE (a ZIP), TARGETS (how many
 // matches the archive has).
-import { main, step, shot, expect, url } from './lib.mjs';
+import { main, step, shot, expect, url, accessible } from './lib.mjs';
 
 const env = (k) => {
   const v = process.env[k];
@@ -18,23 +18,28 @@ await main(async ({ page, context }) => {
     await page.goto(url('/'));
     expect(await page.textContent('h1'), 'the landing title').toContain('Leave X');
     await shot(page, '01-landing');
+    await accessible(page, '01-landing');
     await page.goto(url('/?lang=fr'));
     expect(await page.getAttribute('html', 'lang'), 'the page language').toBe('fr');
     await shot(page, '02-landing-fr');
+    await accessible(page, '02-landing-fr');
     await page.goto(url('/?lang=en'));
   });
   await step('privacy', async () => {
     await page.goto(url('/privacy'));
     await shot(page, '03-privacy');
+    await accessible(page, '03-privacy');
   });
   await step('sign in with an app password', async () => {
     await page.goto(url('/signin'));
     await shot(page, '04-signin');
+    await accessible(page, '04-signin');
     await page.fill('#host', env('PDS_URL'));
     await page.fill('#identifier', env('PDS_HANDLE'));
     await page.fill('#password', env('PDS_PASSWORD'));
     await Promise.all([page.waitForURL(/\/upload$/), page.click('form[action="/signin/bluesky"] button[type=submit]')]);
     await shot(page, '05-upload');
+    await accessible(page, '05-upload');
   });
   await step('settings: auto-reconnect off', async () => {
     await page.goto(url('/settings'));
@@ -42,6 +47,7 @@ await main(async ({ page, context }) => {
     await Promise.all([page.waitForURL(/notice=notice.saved/), page.click('form[action="/settings"] button[type=submit]')]);
     expect(await page.isChecked('input[name=auto_reconnect]'), 'auto-reconnect').toBe(false);
     await shot(page, '06-settings');
+    await accessible(page, '06-settings');
   });
   await step('upload the archive', async () => {
     await page.goto(url('/upload'));
@@ -52,12 +58,14 @@ await main(async ({ page, context }) => {
     await page.waitForSelector('#import-done:not([hidden])', { timeout: 60000 });
     expect(await page.textContent('#import-percent .percent'), 'the import percentage').toBe('100');
     await shot(page, '07-import-done');
+    await accessible(page, '07-import-done');
   });
   await step('see the matches', async () => {
     await Promise.all([page.waitForURL(/\/reconnections/), page.click('#import-done a')]);
     const rows = await page.locator('#pick tbody tr').count();
     expect(rows, 'reconnection rows').toBe(Number(env('TARGETS')));
     await shot(page, '08-reconnections');
+    await accessible(page, '08-reconnections');
   });
   await step('reconnect all, watch the progress', async () => {
     await Promise.all([page.waitForURL(/notice=notice.queued/), page.click('#reconnect-all')]);
@@ -67,6 +75,7 @@ await main(async ({ page, context }) => {
     const followed = await page.locator('#pick tbody tr', { hasText: 'followed' }).count();
     expect(followed, 'rows marked followed').toBe(Number(env('TARGETS')));
     await shot(page, '09-reconnected');
+    await accessible(page, '09-reconnected');
   });
   await step('narrow screen', async () => {
     const narrow = await context.newPage();
@@ -75,6 +84,7 @@ await main(async ({ page, context }) => {
     const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth);
     expect(overflow <= 360, `page width at 360 px (${overflow})`).toBe(true);
     await shot(narrow, '10-reconnections-360px');
+    await accessible(narrow, '10-reconnections-360px');
     await narrow.close();
   });
   await step('keyboard: the skip link and the first control take focus', async () => {
@@ -85,9 +95,12 @@ await main(async ({ page, context }) => {
   await step('the other pages', async () => {
     await page.goto(url('/delete'));
     await shot(page, '11-delete');
+    await accessible(page, '11-delete');
     await page.goto(url('/admin'));
     await shot(page, '12-admin');
+    await accessible(page, '12-admin');
     await page.goto(url('/imports/up_000000000000000000000000.zip'));
     await shot(page, '13-not-found');
+    await accessible(page, '13-not-found');
   });
 }, { timeout: 20000 });

@@ -53,7 +53,7 @@ func TestEveryTextRenders(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := map[string]any{"Name": "@alice.test", "Network": "Bluesky", "XName": "alice", "URL": "http://127.0.0.1:8080/",
-		"MB": 25, "Detail": "x", "Host": "example.social"}
+		"MB": 25, "Detail": "x", "Host": "example.social", "From": 1, "To": 100, "Total": 250}
 	keys := slices.Sorted(maps.Keys(catalog(t, "en")))
 	for _, lang := range engine.Locales {
 		tx := c.For(lang)

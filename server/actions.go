@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -513,7 +514,16 @@ type reconnections struct {
 	Pending  int                   `json:"pending"` // not followed yet, allowed for auto-follow
 	Allowed  []engine.Trust        `json:"allowed"`
 	Progress *workers.Progress     `json:"progress,omitempty"`
+	Total    int                   `json:"total"`  // rows in all pages
+	Offset   int                   `json:"offset"` // of this page
+	Limit    int                   `json:"limit"`
+	Prev     int                   `json:"-"` // offsets of the pages around, -1 when none
+	Next     int                   `json:"-"`
 }
+
+// RowsPerPage is how many reconnections a page shows (the API's default
+// limit; it allows up to 1,000).
+const RowsPerPage = 100
 
 func (w *Web) reconnectionsOf(c *gin.Context) (*reconnections, error) {
 	s, _ := sessionOf(c)
@@ -542,11 +552,24 @@ func (w *Web) reconnectionsOf(c *gin.Context) (*reconnections, error) {
 	if err != nil {
 		return nil, err
 	}
-	out.Rows = rows
 	for _, r := range rows {
 		if !r.Followed && !r.Conflict && slices.Contains(out.Allowed, engine.Trust(r.Trust)) {
 			out.Pending++
 		}
+	}
+	out.Total, out.Limit = len(rows), RowsPerPage
+	out.Offset, _ = strconv.Atoi(c.Query("offset"))
+	if l, err := strconv.Atoi(c.Query("limit")); err == nil && l > 0 {
+		out.Limit = min(l, 1000)
+	}
+	out.Offset = max(0, min(out.Offset, len(rows)))
+	out.Rows = engine.Page(rows, out.Offset, out.Limit)
+	out.Prev, out.Next = -1, -1
+	if out.Offset > 0 {
+		out.Prev = max(0, out.Offset-out.Limit)
+	}
+	if out.Offset+out.Limit < len(rows) {
+		out.Next = out.Offset + out.Limit
 	}
 	if p, err := w.progress(ctx, s.Member); err == nil && p != nil {
 		out.Progress = p

@@ -81,6 +81,10 @@ func New(opt Options) (*Server, error) {
 	return s, nil
 }
 
+// Routes lists the routes, for the test that holds the OpenAPI document
+// to them.
+func (s *Server) Routes() gin.RoutesInfo { return s.router.Routes() }
+
 // Handler returns the router, for tests that use httptest.
 func (s *Server) Handler() http.Handler { return s.router }
 

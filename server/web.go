@@ -315,9 +315,11 @@ type view struct {
 func (w *Web) parse() error {
 	w.pages = map[string]*template.Template{}
 	funcs := template.FuncMap{
-		"t":  func(t i18n.Texts, key string, kv ...any) string { return t.T(key, pairs(kv)) },
-		"n":  func(t i18n.Texts, key string, count int, kv ...any) string { return t.N(key, count, pairs(kv)) },
-		"mb": func(b int64) int64 { return b >> 20 },
+		"t":   func(t i18n.Texts, key string, kv ...any) string { return t.T(key, pairs(kv)) },
+		"n":   func(t i18n.Texts, key string, count int, kv ...any) string { return t.N(key, count, pairs(kv)) },
+		"mb":  func(b int64) int64 { return b >> 20 },
+		"inc": func(i int) int { return i + 1 },
+		"add": func(a, b int) int { return a + b },
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

@@ -656,3 +656,39 @@ func TestSignInWithMastodon(t *testing.T) {
 		t.Errorf("GoToSocial answered the revocation: %v (if it revokes now, assert the token is dead)", err)
 	}
 }
+
+// TestOpenAPIMatchesTheRoutes: every /api route is in the OpenAPI document
+// with its method, and the document names no route that does not exist.
+func TestOpenAPIMatchesTheRoutes(t *testing.T) {
+	srv, err := server.New(server.Options{Logger: testenv.Logger(t), Registry: prometheus.NewRegistry(),
+		Web: &server.Web{Texts: i18n.MustLoad()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	code, body := get(t, srv.Handler(), "/api/openapi.json")
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &doc) != nil {
+		t.Fatalf("/api/openapi.json: %d", code)
+	}
+	seen := map[string]bool{}
+	for _, r := range srv.Routes() {
+		if !strings.HasPrefix(r.Path, "/api/") || r.Path == "/api/openapi.json" {
+			continue
+		}
+		p := regexp.MustCompile(`:(\w+)`).ReplaceAllString(r.Path, "{$1}")
+		key := strings.ToLower(r.Method) + " " + p
+		seen[key] = true
+		if _, ok := doc.Paths[p][strings.ToLower(r.Method)]; !ok {
+			t.Errorf("%s %s is not in openapi.json", r.Method, p)
+		}
+	}
+	for p, ops := range doc.Paths {
+		for m := range ops {
+			if !seen[m+" "+p] {
+				t.Errorf("openapi.json names %s %s, which is no route", strings.ToUpper(m), p)
+			}
+		}
+	}
+}
