@@ -71,6 +71,7 @@ test: services-test ## run every test against the real test services
 
 .PHONY: bench
 bench: services-test bench-world ## run the benchmarks (figures go in BENCHMARKS.md)
+	@scripts/wrk.sh install
 	$(TEST_ENV) PASSERELLE_BENCH_NEO4J_URI=bolt://127.0.0.1:7689 $(GO) test -p 1 -run '^$$' -bench . -benchmem -timeout 60m ./...
 
 # The bench world: 100k members, 1M X accounts, over 10M FOLLOWS edges,

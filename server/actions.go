@@ -26,6 +26,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/passerelle-social/passerelle/engine"
+	"github.com/passerelle-social/passerelle/networks/x"
 	"github.com/passerelle-social/passerelle/workers"
 )
 
@@ -871,4 +872,90 @@ func (w *Web) apiConflicts(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, v)
+}
+
+// --- X ---------------------------------------------------------------------
+
+// accountsData is the accounts page: the member's accounts, their X
+// accounts and whether X sign-in is on.
+func (w *Web) accountsData(c *gin.Context) (any, error) {
+	s, _ := sessionOf(c)
+	ctx := c.Request.Context()
+	info, err := w.Store.MemberInfo(ctx, s.Member)
+	if err != nil {
+		return nil, err
+	}
+	st, err := w.Store.MemberImportState(ctx, s.Member)
+	if err != nil {
+		return nil, err
+	}
+	return gin.H{"Accounts": info.Accounts, "Claims": st.Claims, "X": w.X != nil}, nil
+}
+
+type xState struct {
+	Member   string `json:"member"`
+	Verifier string `json:"verifier"`
+}
+
+func (w *Web) xCallbackURL() string {
+	return strings.TrimSuffix(w.callbackURL(), "/mastodon/callback") + "/x/callback"
+}
+
+// signInX sends a signed-in member to X to prove which X account is
+// theirs.
+func (w *Web) signInX(c *gin.Context) {
+	if w.X == nil {
+		w.fail(c, http.StatusNotFound, "error.not_found", nil)
+		return
+	}
+	s, _ := sessionOf(c)
+	state, verifier := randomToken(), x.Verifier()
+	b, _ := json.Marshal(xState{Member: s.Member, Verifier: verifier})
+	if err := w.Redis.Set(c.Request.Context(), "passerelle:xauth:"+state, w.Box.Seal(string(b), "xauth"), 10*time.Minute).Err(); err != nil {
+		w.error(c, err)
+		return
+	}
+	to := w.X.AuthorizeURL(w.xCallbackURL(), state, verifier)
+	if isAPI(c) {
+		c.JSON(http.StatusOK, gin.H{"authorize_url": to})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, to)
+}
+
+// xCallback records the X account the member proved (a verified claim:
+// it beats any archive-only claim of that account), and fans out the
+// member's accounts, whose links are now verified.
+func (w *Web) xCallback(c *gin.Context) {
+	s, _ := sessionOf(c)
+	ctx := c.Request.Context()
+	sealed, err := w.Redis.GetDel(ctx, "passerelle:xauth:"+c.Query("state")).Result()
+	var st xState
+	plain, oerr := w.Box.Open(sealed, "xauth")
+	if err != nil || oerr != nil || json.Unmarshal([]byte(plain), &st) != nil || st.Member != s.Member {
+		w.fail(c, http.StatusBadRequest, "error.oauth_state", nil)
+		return
+	}
+	if c.Query("code") == "" {
+		w.fail(c, http.StatusBadRequest, "error.oauth_denied", nil)
+		return
+	}
+	acct, err := w.X.SignedIn(ctx, c.Query("code"), w.xCallbackURL(), st.Verifier)
+	if err != nil {
+		w.Log.Info("x sign-in refused", "err", err)
+		w.fail(c, http.StatusUnauthorized, "error.signin_failed", nil)
+		return
+	}
+	if err := w.Store.ClaimX(ctx, s.Member, acct.ID, engine.ViaXOAuth, acct.Username, "member:"+s.Member); err != nil {
+		w.error(c, err)
+		return
+	}
+	if info, err := w.Store.MemberInfo(ctx, s.Member); err == nil {
+		for n, a := range info.Accounts {
+			if err := workers.Linked(ctx, w.Queue, s.Member, n, a, time.Now()); err != nil {
+				w.Log.Warn("enqueue arrival", "err", err)
+			}
+		}
+	}
+	w.done(c, "/accounts?notice=notice.x_verified", gin.H{"xid": acct.ID, "username": acct.Username})
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/passerelle-social/passerelle/engine"
 	"github.com/passerelle-social/passerelle/engine/seal"
 	"github.com/passerelle-social/passerelle/i18n"
+	"github.com/passerelle-social/passerelle/networks/x"
 	"github.com/passerelle-social/passerelle/workers"
 )
 
@@ -67,6 +68,8 @@ type Web struct {
 	Mastodon      engine.NetworkClient
 	MastodonOAuth engine.InstanceOAuth
 	MastodonHosts []string
+	// X proves which X account is a member's (optional: nil hides it).
+	X XSignIn
 	// Admins are the accounts (DID or acct) whose members may see /admin.
 	Admins map[string]bool
 	Log    *slog.Logger
@@ -92,7 +95,9 @@ func (w *Web) Mount(r *gin.Engine) error {
 	r.GET("/signin/mastodon/callback", w.limit("signin", 10, time.Minute), w.mastodonCallback)
 
 	m := r.Group("/", w.member)
-	m.GET("/accounts", w.page("accounts", w.settingsData))
+	m.GET("/accounts", w.page("accounts", w.accountsData))
+	m.POST("/signin/x", w.limit("signin", 10, time.Minute), w.csrf, w.signInX)
+	m.GET("/signin/x/callback", w.limit("signin", 10, time.Minute), w.xCallback)
 	m.GET("/upload", w.page("upload", w.uploadData))
 	m.POST("/upload", w.limit("upload", 10, time.Hour), w.csrf, w.upload)
 	m.GET("/imports/:upload", w.page("import", w.importData))
@@ -114,6 +119,7 @@ func (w *Web) Mount(r *gin.Engine) error {
 	r.POST("/api/signin/mastodon", w.limit("signin", 10, time.Minute), w.csrf, w.signInMastodon)
 	api := r.Group("/api", w.member)
 	api.GET("/me", w.apiMe)
+	api.POST("/signin/x", w.limit("signin", 10, time.Minute), w.csrf, w.signInX)
 	api.POST("/imports", w.limit("upload", 10, time.Hour), w.csrf, w.upload)
 	api.GET("/imports/:upload", w.apiImport)
 	api.GET("/imports/:upload/events", w.importEvents)
@@ -127,6 +133,12 @@ func (w *Web) Mount(r *gin.Engine) error {
 	api.POST("/delete", w.csrf, w.deleteMe)
 	api.GET("/admin/conflicts", w.admin, w.apiConflicts)
 	return nil
+}
+
+// XSignIn is X's OAuth 2.0 sign-in (networks/x has it).
+type XSignIn interface {
+	AuthorizeURL(redirectURI, state, verifier string) string
+	SignedIn(ctx context.Context, code, redirectURI, verifier string) (*x.Account, error)
 }
 
 // --- who is asking -------------------------------------------------------

@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +33,7 @@ import (
 	"github.com/passerelle-social/passerelle/internal/testenv"
 	"github.com/passerelle-social/passerelle/networks/bluesky"
 	"github.com/passerelle-social/passerelle/networks/mastodon"
+	"github.com/passerelle-social/passerelle/networks/x"
 	"github.com/passerelle-social/passerelle/server"
 	"github.com/passerelle-social/passerelle/workers"
 )
@@ -46,6 +50,10 @@ type site struct {
 }
 
 func newSite(t *testing.T, maxUpload int64, admins ...string) *site {
+	return newSiteX(t, maxUpload, nil, admins...)
+}
+
+func newSiteX(t *testing.T, maxUpload int64, xc server.XSignIn, admins ...string) *site {
 	t.Helper()
 	store := testenv.MustGraph(t)
 	rdb := testenv.MustRedis(t)
@@ -65,7 +73,7 @@ func newSite(t *testing.T, maxUpload int64, admins ...string) *site {
 	web := &server.Web{Store: store, Queue: q, Inspector: insp, Redis: rdb, Box: box, Texts: i18n.MustLoad(),
 		Uploads: &workers.Uploads{Dir: s.uploads}, MaxUpload: maxUpload, Bluesky: s.bsky,
 		BlueskyHosts: []string{testenv.PDSURL()}, Admins: adm, Log: log,
-		Mastodon: masto, MastodonOAuth: masto, MastodonHosts: []string{testenv.GoToSocialURL()}}
+		Mastodon: masto, MastodonOAuth: masto, MastodonHosts: []string{testenv.GoToSocialURL()}, X: xc}
 	srv, err := server.New(server.Options{Logger: log, Registry: prometheus.NewRegistry(), Web: web})
 	if err != nil {
 		t.Fatal(err)
@@ -691,4 +699,147 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fakeX stands in for X's OAuth 2.0 endpoints, which are not reachable
+// from here: the consent page approves at once, the token endpoint checks
+// the client's secret, the code and the PKCE verifier (S256), users/me
+// answers the account set in who, and revocation is accepted.
+type fakeX struct {
+	*httptest.Server
+	mu        sync.Mutex
+	who       x.Account
+	challenge map[string]string // code → code_challenge
+	revoked   int
+}
+
+func newFakeX(t *testing.T) *fakeX {
+	f := &fakeX{challenge: map[string]string{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /i/oauth2/authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("client_id") != "passerelle-test" || q.Get("code_challenge_method") != "S256" || q.Get("scope") != x.Scopes {
+			http.Error(w, "bad authorize request", http.StatusBadRequest)
+			return
+		}
+		code := fmt.Sprintf("code-%d", time.Now().UnixNano())
+		f.mu.Lock()
+		f.challenge[code] = q.Get("code_challenge")
+		f.mu.Unlock()
+		http.Redirect(w, r, q.Get("redirect_uri")+"?state="+url.QueryEscape(q.Get("state"))+"&code="+code, http.StatusFound)
+	})
+	mux.HandleFunc("POST /2/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
+		id, secret, _ := r.BasicAuth()
+		f.mu.Lock()
+		want, ok := f.challenge[r.PostFormValue("code")]
+		delete(f.challenge, r.PostFormValue("code"))
+		f.mu.Unlock()
+		sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
+		if id != "passerelle-test" || secret != "s3cret" || !ok || base64.RawURLEncoding.EncodeToString(sum[:]) != want {
+			http.Error(w, `{"error":"invalid_request"}`, http.StatusBadRequest)
+			return
+		}
+		fmt.Fprint(w, `{"access_token":"x-token","token_type":"bearer"}`)
+	})
+	mux.HandleFunc("GET /2/users/me", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer x-token" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		json.NewEncoder(w).Encode(map[string]any{"data": f.who})
+	})
+	mux.HandleFunc("POST /2/oauth2/revoke", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.revoked++
+		f.mu.Unlock()
+		fmt.Fprint(w, `{"revoked":true}`)
+	})
+	f.Server = httptest.NewServer(mux)
+	t.Cleanup(f.Close)
+	return f
+}
+
+// TestSignInWithXVerifiesTheClaim: X is not reachable from here, so its
+// OAuth endpoints are a fake (fakeX). A member whose archive made a
+// claimed link proves their X account: the link becomes verified, and a
+// follower who only auto-follows verified links is now queued to follow.
+func TestSignInWithXVerifiesTheClaim(t *testing.T) {
+	fx := newFakeX(t)
+	s := newSiteX(t, 8<<20, &x.Client{ClientID: "passerelle-test", ClientSecret: "s3cret", AuthURL: fx.URL + "/i/oauth2/authorize", APIURL: fx.URL})
+	ctx := context.Background()
+	alice := testenv.MustPDSAccount(t, "alice")
+	b := s.browser(t)
+	b.signIn(alice)
+	member := memberOf(t, b)
+	code, body := b.upload("/api/imports", map[string][]byte{"archive.zip": archiveZip(t, 31)})
+	if code != http.StatusOK {
+		t.Fatalf("upload: %d %s", code, body)
+	}
+	trust := func() string {
+		rows := testenv.Query(t, "MATCH (:XAccount {xid: $x})-[s:SAME_AS {source: 'member'}]->(:BlueskyAccount {did: $d}) RETURN s.trust AS trust",
+			map[string]any{"x": fixtures.XID(31), "d": alice.DID})
+		if len(rows) == 0 {
+			return ""
+		}
+		return rows[0]["trust"].(string)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for trust() != "claimed" {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the import the link is %q, want claimed", trust())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	fx.mu.Lock()
+	fx.who = x.Account{ID: fixtures.XID(31), Username: "member31"}
+	fx.mu.Unlock()
+	code, to := b.post("/signin/x", nil)
+	if code != http.StatusSeeOther || !strings.HasPrefix(to, fx.URL) {
+		t.Fatalf("start: %d %s", code, to)
+	}
+	// X's consent page approves at once and sends the browser back.
+	back := fx.lastRedirect(t, to)
+	if code, to := b.get(back, nil); code != http.StatusSeeOther || !strings.Contains(to, "notice.x_verified") {
+		t.Fatalf("callback: %d %s", code, to)
+	}
+	if got := trust(); got != "verified" {
+		t.Errorf("after signing in with X the link is %q, want verified", got)
+	}
+	if fx.revoked != 1 {
+		t.Errorf("X's token was revoked %d times, want 1 (Passerelle keeps nothing of X)", fx.revoked)
+	}
+	// The same callback again is refused: states are used once.
+	if code, _ := b.get(back, nil); code != http.StatusBadRequest {
+		t.Errorf("replayed callback: %d, want 400", code)
+	}
+	st, err := s.store.MemberImportState(ctx, member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range st.Claims {
+		found = found || c.XID == fixtures.XID(31) && c.Via == engine.ViaXOAuth
+	}
+	if !found {
+		t.Errorf("claims: %+v, want an x_oauth claim of %s", st.Claims, fixtures.XID(31))
+	}
+}
+
+// lastRedirect runs X's consent page without following its redirect and
+// returns the path and query it sends the browser to.
+func (f *fakeX) lastRedirect(t *testing.T, authorize string) string {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Get(authorize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	u, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || u.Path != "/signin/x/callback" {
+		t.Fatalf("X sent the browser to %q", res.Header.Get("Location"))
+	}
+	return u.RequestURI()
 }

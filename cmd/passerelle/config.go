@@ -61,6 +61,8 @@ type Config struct {
 	BlueskyHosts  string
 	MastodonHosts string
 	Admins        string
+
+	XClientID, XClientSecret, XAuthURL, XAPIURL string
 	// Digest bots: each network's is optional.
 	NotifyMastodonURL, NotifyMastodonToken                        string
 	NotifyBlueskyHost, NotifyBlueskyHandle, NotifyBlueskyPassword string
@@ -98,6 +100,10 @@ var settings = []setting{
 	{"max-upload", "PASSERELLE_MAX_UPLOAD", "largest archive upload, in MiB (larger ones get 413)"},
 	{"bluesky-hosts", "PASSERELLE_BLUESKY_HOSTS", "PDS URLs the app-password sign-in accepts, comma-separated (empty: any https PDS)"},
 	{"mastodon-hosts", "PASSERELLE_MASTODON_HOSTS", "plain-http instances the Mastodon sign-in accepts besides any https one, comma-separated (the local GoToSocial)"},
+	{"x-client-id", "PASSERELLE_X_CLIENT_ID", "X OAuth 2.0 client id: turns on \"Sign in with X\", which verifies members' X accounts (empty: off)"},
+	{"x-client-secret", "PASSERELLE_X_CLIENT_SECRET", "X OAuth 2.0 client secret"},
+	{"x-auth-url", "PASSERELLE_X_AUTH_URL", "X's authorization page"},
+	{"x-api-url", "PASSERELLE_X_API_URL", "X's API (token, users/me)"},
 	{"admins", "PASSERELLE_ADMINS", "accounts (DID or user@instance) whose members may use /admin, comma-separated"},
 	{"notify-mastodon-url", "PASSERELLE_NOTIFY_MASTODON_URL", "instance of the bot that sends digests as Mastodon direct messages (empty: none)"},
 	{"notify-mastodon-token", "PASSERELLE_NOTIFY_MASTODON_TOKEN", "the Mastodon bot's access token (scopes read write)"},
@@ -142,6 +148,10 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	str(&c.PublicURL, "public-url", "http://127.0.0.1:8080/")
 	str(&c.BlueskyHosts, "bluesky-hosts", "")
 	str(&c.MastodonHosts, "mastodon-hosts", "")
+	str(&c.XClientID, "x-client-id", "")
+	str(&c.XClientSecret, "x-client-secret", "")
+	str(&c.XAuthURL, "x-auth-url", "https://x.com/i/oauth2/authorize")
+	str(&c.XAPIURL, "x-api-url", "https://api.x.com")
 	str(&c.Admins, "admins", "")
 	str(&c.NotifyMastodonURL, "notify-mastodon-url", "")
 	str(&c.NotifyMastodonToken, "notify-mastodon-token", "")
@@ -225,6 +235,7 @@ func (c *Config) Validate() error {
 	}{
 		{"PASSERELLE_PUBLIC_URL", c.PublicURL, false}, {"PASSERELLE_NOTIFY_MASTODON_URL", c.NotifyMastodonURL, true},
 		{"PASSERELLE_NOTIFY_BLUESKY_HOST", c.NotifyBlueskyHost, true}, {"PASSERELLE_NOTIFY_CHAT_URL", c.NotifyChatURL, true},
+		{"PASSERELLE_X_AUTH_URL", c.XAuthURL, false}, {"PASSERELLE_X_API_URL", c.XAPIURL, false},
 	} {
 		if u.optional && u.v == "" {
 			continue
@@ -242,6 +253,9 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("%s: %q is not a server URL like https://server.example", env, h)
 			}
 		}
+	}
+	if (c.XClientID == "") != (c.XClientSecret == "") {
+		return errors.New("PASSERELLE_X_CLIENT_ID and PASSERELLE_X_CLIENT_SECRET: set both or neither")
 	}
 	if (c.NotifyMastodonURL == "") != (c.NotifyMastodonToken == "") {
 		return errors.New("PASSERELLE_NOTIFY_MASTODON_URL and PASSERELLE_NOTIFY_MASTODON_TOKEN: set both or neither")

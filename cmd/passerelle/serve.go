@@ -14,6 +14,7 @@ import (
 	"github.com/passerelle-social/passerelle/i18n"
 	"github.com/passerelle-social/passerelle/networks/bluesky"
 	"github.com/passerelle-social/passerelle/networks/mastodon"
+	"github.com/passerelle-social/passerelle/networks/x"
 	"github.com/passerelle-social/passerelle/server"
 	"github.com/passerelle-social/passerelle/workers"
 )
@@ -64,6 +65,14 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	for _, a := range list(cfg.Admins) {
 		admins[a] = true
 	}
+	web := &server.Web{Store: store, Queue: queue, Inspector: insp, Redis: rdb, Box: cfg.Box(), Texts: i18n.MustLoad(),
+		Uploads: &workers.Uploads{Dir: cfg.UploadDir}, MaxUpload: int64(cfg.MaxUploadMiB) << 20, PublicURL: public,
+		Bluesky: bluesky.New(bluesky.Options{PLCURL: cfg.PLCURL}), BlueskyHosts: list(cfg.BlueskyHosts), Admins: admins,
+		Mastodon: masto, MastodonOAuth: masto, MastodonHosts: list(cfg.MastodonHosts),
+		Log: log.With("component", "web")}
+	if cfg.XClientID != "" {
+		web.X = &x.Client{ClientID: cfg.XClientID, ClientSecret: cfg.XClientSecret, AuthURL: cfg.XAuthURL, APIURL: cfg.XAPIURL}
+	}
 	srv, err := server.New(server.Options{
 		Addr:     cfg.HTTPAddr,
 		Logger:   log,
@@ -72,11 +81,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			"neo4j": store.Ping,
 			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		},
-		Web: &server.Web{Store: store, Queue: queue, Inspector: insp, Redis: rdb, Box: cfg.Box(), Texts: i18n.MustLoad(),
-			Uploads: &workers.Uploads{Dir: cfg.UploadDir}, MaxUpload: int64(cfg.MaxUploadMiB) << 20, PublicURL: public,
-			Bluesky: bluesky.New(bluesky.Options{PLCURL: cfg.PLCURL}), BlueskyHosts: list(cfg.BlueskyHosts), Admins: admins,
-			Mastodon: masto, MastodonOAuth: masto, MastodonHosts: list(cfg.MastodonHosts),
-			Log: log.With("component", "web")},
+		Web: web,
 	})
 	if err != nil {
 		return err
