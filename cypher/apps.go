@@ -36,3 +36,29 @@ func (s *Store) App(ctx context.Context, oa engine.InstanceOAuth, box engine.Ope
 	})
 	return app, err
 }
+
+// LoadOAuthSession returns a sealed atproto OAuth session, or "".
+func (s *Store) LoadOAuthSession(ctx context.Context, key string) (string, error) {
+	recs, err := s.read(ctx, "oauth_session_get", map[string]any{"key": key})
+	if err != nil || len(recs) == 0 {
+		return "", err
+	}
+	v, _ := recs[0].Get("sealed")
+	return str(v), nil
+}
+
+// SaveOAuthSession writes a sealed atproto OAuth session.
+func (s *Store) SaveOAuthSession(ctx context.Context, key, sealed string) error {
+	return s.write(ctx, func(tx neo4j.ManagedTransaction) error {
+		_, err := run(ctx, tx, "oauth_session_save", map[string]any{"key": key, "sealed": sealed, "now": nowUTC()})
+		return err
+	})
+}
+
+// DeleteOAuthSession deletes a sealed atproto OAuth session.
+func (s *Store) DeleteOAuthSession(ctx context.Context, key string) error {
+	return s.write(ctx, func(tx neo4j.ManagedTransaction) error {
+		_, err := run(ctx, tx, "oauth_session_delete", map[string]any{"key": key})
+		return err
+	})
+}

@@ -54,6 +54,13 @@ const (
 // The page shows 100 rows at a time (server.RowsPerPage); the graph query
 // behind it reads all 500 on each request.
 //
+// For scale it also times, before the load, one user alone (200 pages one
+// after the other: "1user-p50-ms") and the page's two graph reads made
+// in-process on the same Neo4j ("1user-graph-p50-ms"), and logs the CPU
+// time `passerelle serve` spends per request (from /proc: Linux only).
+// The whole latency and throughput figures come from wrk only; -v shows
+// wrk's own output.
+//
 // One iteration is a whole 20 s load run: use -benchtime 1x (the default
 // 1s also gives one). wrk is Debian's (scripts/wrk.sh install; make bench
 // runs it).
@@ -82,7 +89,7 @@ func BenchmarkReconnectionsPage64Users(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	base := startStack(b, "PASSERELLE_BLUESKY_HOSTS="+testenv.PDSURL(), "PASSERELLE_PLC_URL="+testenv.PLCURL())
+	base, serve := startStack(b, "PASSERELLE_BLUESKY_HOSTS="+testenv.PDSURL(), "PASSERELLE_PLC_URL="+testenv.PLCURL())
 	me := testenv.MustPDSAccount(b, "reader")
 	cookies, csrf := signInBluesky(b, base, me)
 	member := apiMe(b, base, cookies)
@@ -133,7 +140,10 @@ func BenchmarkReconnectionsPage64Users(b *testing.B) {
 	// One user alone, for scale: the page's time with nobody else
 	// asking, and the graph's share of it (the two reads the page makes,
 	// timed here in-process on the same Neo4j).
+	serveCPU := processCPU(b, serve)
 	alone := timeEach(200, func() { mustGet(b, page, cookies) })
+	aloneCPU := (processCPU(b, serve) - serveCPU) / 200
+	selfCPU := ownCPU()
 	graph := timeEach(200, func() {
 		if _, err := store.MemberInfo(ctx, member); err != nil {
 			b.Fatal(err)
@@ -142,12 +152,13 @@ func BenchmarkReconnectionsPage64Users(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
-	b.Logf("one user alone: the page p50 %.2f ms, p99 %.2f ms; its two graph reads in-process p50 %.2f ms, p99 %.2f ms",
-		alone.At(0.50), alone.At(0.99), graph.At(0.50), graph.At(0.99))
+	graphCPU := (ownCPU() - selfCPU) / 200
+	b.Logf("one user alone: the page p50 %.2f ms, p99 %.2f ms, serve's CPU %.2f ms a page; its two graph reads in-process p50 %.2f ms, p99 %.2f ms, CPU on the Go side %.2f ms",
+		alone.At(0.50), alone.At(0.99), ms(aloneCPU), graph.At(0.50), graph.At(0.99), ms(graphCPU))
 
 	b.ResetTimer()
-	pageRun := runWrk(b, wrk, base, "/reconnections", page, cookies)
-	healthRun := runWrk(b, wrk, base, "/healthz", base+"/healthz", cookies)
+	pageRun := runWrk(b, wrk, base, serve, "/reconnections", page, cookies)
+	healthRun := runWrk(b, wrk, base, serve, "/healthz", base+"/healthz", cookies)
 	b.StopTimer()
 
 	b.ReportMetric(0, "ns/op") // one op is a 20 s run: meaningless
@@ -160,8 +171,8 @@ func BenchmarkReconnectionsPage64Users(b *testing.B) {
 	b.ReportMetric(alone.At(0.50), "1user-p50-ms")
 	b.ReportMetric(graph.At(0.50), "1user-graph-p50-ms")
 	for _, r := range []wrkRun{pageRun, healthRun} {
-		b.Logf("%-15s p50 %7.2f ms  p75 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  %8.1f req/s  %d requests; server-side p50 ≤ %s, p99 ≤ %s",
-			r.route, r.p50, r.p75, r.p90, r.p99, r.rps, r.requests, r.serverP50, r.serverP99)
+		b.Logf("%s: p50 %.2f ms, p75 %.2f ms, p90 %.2f ms, p99 %.2f ms, %.1f req/s (%d requests); inside serve p50 ≤ %s, p99 ≤ %s (histogram buckets); serve's CPU %.3f ms a request",
+			r.route, r.p50, r.p75, r.p90, r.p99, r.rps, r.requests, r.serverP50, r.serverP99, r.serveCPU)
 	}
 	if pageRun.p99 > 100 {
 		b.Logf("p99 of the page %.1f ms: above the 100 ms target by %.1f ms", pageRun.p99, pageRun.p99-100)
@@ -196,6 +207,7 @@ type wrkRun struct {
 	rps                  float64
 	requests             int
 	serverP50, serverP99 string
+	serveCPU             float64 // ms of serve's CPU time per request answered
 }
 
 var (
@@ -209,17 +221,20 @@ var (
 // runWrk loads target with wrk and checks that every answer was a 200:
 // wrk counts 3xx as success, so the server's counters for route (on
 // /metrics) are compared too.
-func runWrk(b *testing.B, wrk, base, route, target string, cookies string) wrkRun {
+func runWrk(b *testing.B, wrk, base string, serve int, route, target string, cookies string) wrkRun {
 	b.Helper()
 	before := scrape(b, base)
+	cpuBefore := processCPU(b, serve)
 	args := []string{"-t2", fmt.Sprintf("-c%d", loadUsers), fmt.Sprintf("-d%ds", int(loadDuration.Seconds())),
 		fmt.Sprintf("--timeout=%ds", int(wrkTimeout.Seconds())), "--latency",
 		"-H", "Cookie: " + cookies, "-H", "Accept: text/html", "-H", "Accept-Language: en", target}
 	out, err := exec.Command(wrk, args...).CombinedOutput()
 	text := string(out)
-	b.Logf("wrk %s\n%s", strings.Join(args, " "), text)
+	if testing.Verbose() {
+		b.Logf("wrk %s\n%s", strings.Join(args, " "), text)
+	}
 	if err != nil {
-		b.Fatalf("wrk: %v", err)
+		b.Fatalf("wrk: %v\n%s", err, text)
 	}
 	// wrk closes its connections with requests still in flight; wait
 	// until the server has counted those too.
@@ -251,7 +266,7 @@ func runWrk(b *testing.B, wrk, base, route, target string, cookies string) wrkRu
 	m := wrkRequests.FindStringSubmatch(text)
 	rate := wrkRate.FindStringSubmatch(text)
 	if m == nil || rate == nil || r.p99 == 0 {
-		b.Fatalf("could not read wrk's output")
+		b.Fatalf("could not read wrk's output:\n%s", text)
 	}
 	r.requests, _ = strconv.Atoi(m[1])
 	r.rps, _ = strconv.ParseFloat(rate[1], 64)
@@ -281,6 +296,7 @@ func runWrk(b *testing.B, wrk, base, route, target string, cookies string) wrkRu
 		b.Logf("%s: %.0f requests cut off by wrk's stop, counted as 500 by the server", route, failed)
 	}
 	r.serverP50, r.serverP99 = after.quantiles(before, route)
+	r.serveCPU = ms(processCPU(b, serve)-cpuBefore) / served
 	return r
 }
 
@@ -453,10 +469,35 @@ func apiMe(b *testing.B, base, cookies string) string {
 	return me.Member
 }
 
+// processCPU is the CPU time (user and system) process pid has used.
+func processCPU(tb testing.TB, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// Fields after the command's closing parenthesis: state is the 3rd
+	// field of stat, utime and stime the 14th and 15th, in clock ticks
+	// (USER_HZ, 100 on Linux).
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	user, _ := strconv.Atoi(f[11])
+	sys, _ := strconv.Atoi(f[12])
+	return time.Duration(user+sys) * 10 * time.Millisecond
+}
+
+// ownCPU is the CPU time this test process has used.
+func ownCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
 // startStack is e2e.StartStack for a benchmark (e2e.StartStack takes a
 // *testing.T): `passerelle serve` and `passerelle work` on the test
 // services, sharing one secret key and upload folder, stopped at the end.
-func startStack(tb testing.TB, extraEnv ...string) string {
+// It returns serve's URL and process id.
+func startStack(tb testing.TB, extraEnv ...string) (string, int) {
 	tb.Helper()
 	env := append([]string{"PASSERELLE_SECRET_KEY=" + strings.Repeat("5a", 32),
 		"PASSERELLE_UPLOAD_DIR=" + filepath.Join(tb.TempDir(), "uploads")}, extraEnv...)
@@ -467,8 +508,9 @@ func startStack(tb testing.TB, extraEnv ...string) string {
 }
 
 // startProcess runs the passerelle binary with args until tb ends and
-// returns the first submatch of the stdout line that says it is ready.
-func startProcess(tb testing.TB, ready *regexp.Regexp, args, extraEnv []string) string {
+// returns the first submatch of the stdout line that says it is ready,
+// and the process id.
+func startProcess(tb testing.TB, ready *regexp.Regexp, args, extraEnv []string) (string, int) {
 	tb.Helper()
 	bin := e2e.Binary(tb)
 	work := tb.TempDir()
@@ -533,13 +575,13 @@ func startProcess(tb testing.TB, ready *regexp.Regexp, args, extraEnv []string) 
 	select {
 	case u := <-urlc:
 		tb.Logf("%s: %s (Neo4j %s, Redis %s)", name, u, testenv.Neo4jURI(), testenv.RedisAddr())
-		return u
+		return u, cmd.Process.Pid
 	case <-exited:
 		tb.Fatalf("%s exited during start (%v)", name, cmd.ProcessState)
 	case <-time.After(90 * time.Second):
 		tb.Fatalf("%s was not ready in 90s", name)
 	}
-	return ""
+	return "", 0
 }
 
 type writerFunc func([]byte) (int, error)

@@ -34,6 +34,8 @@ await main(async ({ page, context }) => {
     await page.goto(url('/signin'));
     await shot(page, '04-signin');
     await accessible(page, '04-signin');
+    // The app-password form sits under the OAuth one, folded.
+    if (await page.locator('details summary').count()) await page.click('details summary');
     await page.fill('#host', env('PDS_URL'));
     await page.fill('#identifier', env('PDS_HANDLE'));
     await page.fill('#password', env('PDS_PASSWORD'));

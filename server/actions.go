@@ -116,6 +116,59 @@ func (w *Web) signedIn(c *gin.Context, current string, n engine.Network, account
 	w.done(c, to, gin.H{"member": member, "account": account, "created": created})
 }
 
+// signInBlueskyOAuth sends the member to their PDS to approve Passerelle
+// (atproto OAuth).
+func (w *Web) signInBlueskyOAuth(c *gin.Context) {
+	if w.BlueskyOAuth == nil {
+		w.fail(c, http.StatusNotFound, "error.not_found", nil)
+		return
+	}
+	to, err := w.BlueskyOAuth.Start(c.Request.Context(), c.PostForm("handle"))
+	if err != nil {
+		if engine.ErrorCode(err) == engine.EINVALID {
+			w.fail(c, http.StatusBadRequest, "error.handle", nil)
+			return
+		}
+		w.error(c, err)
+		return
+	}
+	if isAPI(c) {
+		c.JSON(http.StatusOK, gin.H{"authorize_url": to})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, to)
+}
+
+// blueskyCallback takes the PDS's answer: the session is sealed in the
+// graph and the member signed in (or, already signed in, the account
+// connected to them).
+func (w *Web) blueskyCallback(c *gin.Context) {
+	if w.BlueskyOAuth == nil {
+		w.fail(c, http.StatusNotFound, "error.not_found", nil)
+		return
+	}
+	if c.Query("error") != "" {
+		w.fail(c, http.StatusBadRequest, "error.oauth_denied", nil)
+		return
+	}
+	account, creds, err := w.BlueskyOAuth.Callback(c.Request.Context(), c.Request.URL.Query())
+	if err != nil {
+		w.Log.Info("bluesky OAuth sign-in refused", "err", err)
+		w.fail(c, http.StatusBadRequest, "error.oauth_state", nil)
+		return
+	}
+	current, _ := sessionOf(c)
+	w.signedIn(c, current.Member, engine.Bluesky, account, creds, "oauth")
+}
+
+func (w *Web) clientMetadata(c *gin.Context) {
+	if w.BlueskyOAuth == nil {
+		w.fail(c, http.StatusNotFound, "error.not_found", nil)
+		return
+	}
+	c.JSON(http.StatusOK, w.BlueskyOAuth.ClientMetadata())
+}
+
 // oauthState is what a Mastodon sign-in remembers, in Redis for ten
 // minutes, between the redirect to the instance and its callback.
 type oauthState struct {

@@ -62,6 +62,9 @@ type Web struct {
 	// BlueskyHosts are the PDSes the app-password form offers (the local
 	// PDS in development); empty means any https PDS.
 	BlueskyHosts []string
+	// BlueskyOAuth signs members in with atproto OAuth (nil: app
+	// passwords only).
+	BlueskyOAuth BlueskyOAuth
 	// Mastodon signs members in on their own instance (OAuth, the app
 	// registered on first use); MastodonHosts are the plain-http instances
 	// it also accepts (the local GoToSocial), on top of any https one.
@@ -92,6 +95,9 @@ func (w *Web) Mount(r *gin.Engine) error {
 	r.POST("/signin/bluesky", w.limit("signin", 10, time.Minute), w.csrf, w.signInBluesky)
 	r.POST("/signout", w.csrf, w.signOut)
 	r.POST("/signin/mastodon", w.limit("signin", 10, time.Minute), w.csrf, w.signInMastodon)
+	r.POST("/signin/bluesky/oauth", w.limit("signin", 10, time.Minute), w.csrf, w.signInBlueskyOAuth)
+	r.GET("/signin/bluesky/callback", w.limit("signin", 10, time.Minute), w.blueskyCallback)
+	r.GET("/oauth/client-metadata.json", w.clientMetadata)
 	r.GET("/signin/mastodon/callback", w.limit("signin", 10, time.Minute), w.mastodonCallback)
 
 	m := r.Group("/", w.member)
@@ -117,6 +123,7 @@ func (w *Web) Mount(r *gin.Engine) error {
 	r.POST("/api/signin/bluesky", w.limit("signin", 10, time.Minute), w.csrf, w.signInBluesky)
 	r.POST("/api/signout", w.csrf, w.signOut)
 	r.POST("/api/signin/mastodon", w.limit("signin", 10, time.Minute), w.csrf, w.signInMastodon)
+	r.POST("/api/signin/bluesky/oauth", w.limit("signin", 10, time.Minute), w.csrf, w.signInBlueskyOAuth)
 	api := r.Group("/api", w.member)
 	api.GET("/me", w.apiMe)
 	api.POST("/signin/x", w.limit("signin", 10, time.Minute), w.csrf, w.signInX)
@@ -133,6 +140,13 @@ func (w *Web) Mount(r *gin.Engine) error {
 	api.POST("/delete", w.csrf, w.deleteMe)
 	api.GET("/admin/conflicts", w.admin, w.apiConflicts)
 	return nil
+}
+
+// BlueskyOAuth is atproto OAuth sign-in (networks/bluesky has it).
+type BlueskyOAuth interface {
+	Start(ctx context.Context, identifier string) (string, error)
+	Callback(ctx context.Context, query url.Values) (string, engine.Credentials, error)
+	ClientMetadata() any
 }
 
 // XSignIn is X's OAuth 2.0 sign-in (networks/x has it).
@@ -309,19 +323,21 @@ func (w *Web) limit(name string, n int64, window time.Duration) gin.HandlerFunc 
 
 // view is what every page template gets.
 type view struct {
-	Page     string
-	T        i18n.Texts
-	Lang     string
-	Langs    []string
-	CSRF     string
-	Member   string
-	Account  string
-	Admin    bool
-	Path     string
-	Data     any
-	Error    string
-	Notice   string
-	MaxBytes int64
+	Page    string
+	T       i18n.Texts
+	Lang    string
+	Langs   []string
+	CSRF    string
+	Member  string
+	Account string
+	Admin   bool
+	// BlueskyOAuth: the Bluesky sign-in is OAuth (an app password below).
+	BlueskyOAuth bool
+	Path         string
+	Data         any
+	Error        string
+	Notice       string
+	MaxBytes     int64
 }
 
 func (w *Web) parse() error {
@@ -363,7 +379,8 @@ func pairs(kv []any) map[string]any {
 
 func (w *Web) view(c *gin.Context, page string) *view {
 	t := textsOf(c)
-	v := &view{Page: page, T: t, Lang: t.Lang(), Langs: engine.Locales, Path: c.Request.URL.Path, MaxBytes: w.MaxUpload}
+	v := &view{Page: page, T: t, Lang: t.Lang(), Langs: engine.Locales, Path: c.Request.URL.Path, MaxBytes: w.MaxUpload,
+		BlueskyOAuth: w.BlueskyOAuth != nil}
 	if tok, ok := c.Get("csrf"); ok {
 		v.CSRF = tok.(string)
 	} else {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -64,7 +65,15 @@ func newSiteX(t *testing.T, maxUpload int64, xc server.XSignIn, admins ...string
 	t.Cleanup(func() { insp.Close() })
 	box, _ := seal.New(testKey)
 	log := testenv.Logger(t)
-	s := &site{store: store, uploads: t.TempDir(), bsky: bluesky.New(bluesky.Options{PLCURL: testenv.PLCURL()})}
+	// The address first: the OAuth clients' callbacks name it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	oa := bluesky.NewOAuth(bluesky.OAuthOptions{PublicURL: base, CallbackPath: "/signin/bluesky/callback", PLCURL: testenv.PLCURL(),
+		LocalPDS: []string{testenv.PDSURL()}, Sessions: store, Redis: rdb, Box: box})
+	s := &site{store: store, uploads: t.TempDir(), bsky: bluesky.New(bluesky.Options{PLCURL: testenv.PLCURL(), OAuth: oa})}
 	adm := map[string]bool{}
 	for _, a := range admins {
 		adm[a] = true
@@ -73,15 +82,16 @@ func newSiteX(t *testing.T, maxUpload int64, xc server.XSignIn, admins ...string
 	web := &server.Web{Store: store, Queue: q, Inspector: insp, Redis: rdb, Box: box, Texts: i18n.MustLoad(),
 		Uploads: &workers.Uploads{Dir: s.uploads}, MaxUpload: maxUpload, Bluesky: s.bsky,
 		BlueskyHosts: []string{testenv.PDSURL()}, Admins: adm, Log: log,
-		Mastodon: masto, MastodonOAuth: masto, MastodonHosts: []string{testenv.GoToSocialURL()}, X: xc}
+		Mastodon: masto, MastodonOAuth: masto, MastodonHosts: []string{testenv.GoToSocialURL()}, X: xc, BlueskyOAuth: oa}
+	web.PublicURL, _ = url.Parse(base)
 	srv, err := server.New(server.Options{Logger: log, Registry: prometheus.NewRegistry(), Web: web})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	hs := &httptest.Server{Listener: ln, Config: &http.Server{Handler: srv.Handler()}}
+	hs.Start()
 	t.Cleanup(hs.Close)
 	s.URL = hs.URL
-	web.PublicURL, _ = url.Parse(hs.URL)
 
 	wk := workers.NewWorker(workers.Options{Redis: opt, Concurrency: 2, Logger: log, Registry: prometheus.NewRegistry(), ShutdownTimeout: 5 * time.Second})
 	wk.Handle(workers.TypeArchiveImport, workers.HandleArchiveImport(&engine.Importer{Graph: store}, web.Uploads, false, q, log))
@@ -842,4 +852,68 @@ func (f *fakeX) lastRedirect(t *testing.T, authorize string) string {
 		t.Fatalf("X sent the browser to %q", res.Header.Get("Location"))
 	}
 	return u.RequestURI()
+}
+
+// TestSignInWithBlueskyOAuth: atproto OAuth on the real local PDS (DPoP,
+// PAR, PKCE, through indigo's client), the PDS's authorization page driven
+// over HTTP as a browser would; the session is sealed in the graph and a
+// follow task made with it writes a real follow record.
+func TestSignInWithBlueskyOAuth(t *testing.T) {
+	s := newSite(t, 8<<20)
+	ctx := context.Background()
+	me, friend := testenv.MustPDSAccount(t, "oauth"), testenv.MustPDSAccount(t, "friend")
+	b := s.browser(t)
+	code, to := b.post("/signin/bluesky/oauth", url.Values{"handle": {me.Handle}})
+	if code != http.StatusSeeOther || !strings.HasPrefix(to, testenv.PDSURL()+"/oauth/authorize?") {
+		t.Fatalf("start: %d %s", code, to)
+	}
+	back := testenv.ApproveOnPDS(t, to, me.Handle, me.Password)
+	u, err := url.Parse(back)
+	if err != nil || u.Path != "/signin/bluesky/callback" {
+		t.Fatalf("the PDS sent the browser to %q", back)
+	}
+	if code, to := b.get(u.RequestURI(), nil); code != http.StatusSeeOther || to != "/upload" {
+		t.Fatalf("callback: %d %s", code, to)
+	}
+	member := memberOf(t, b)
+	if m, _ := s.store.MemberByAccount(ctx, engine.Bluesky, me.DID); m != member {
+		t.Fatalf("the account %s belongs to %q, want %s", me.DID, m, member)
+	}
+	rows := testenv.Query(t, "MATCH (s:OAuthSession) RETURN s.sealed AS sealed", nil)
+	if len(rows) != 1 || !strings.HasPrefix(rows[0]["sealed"].(string), "v1.") {
+		t.Fatalf("OAuth sessions in the graph: %v; want one, sealed", rows)
+	}
+	// A follow through the OAuth session: a real record on the PDS.
+	if _, err := s.store.ImportDataset(ctx, "dataset:oauth.csv", "v1", []engine.DatasetRow{
+		{XID: fixtures.XID(700), Network: engine.Bluesky, Account: friend.DID, Trust: engine.TrustVerified}}, false); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := b.upload("/api/imports", map[string][]byte{"archive.zip": archiveZip(t, 70, fixtures.XID(700))}); code != http.StatusOK {
+		t.Fatalf("upload: %d %s", code, body)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		sess, err := s.bsky.LoginAppPassword(ctx, testenv.PDSURL(), me.Handle, me.Password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		follows, err := sess.Follows(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := follows[friend.DID]; ok {
+			break // auto-reconnect (on by default) followed through OAuth
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no follow of %s after a minute: %v", friend.DID, follows)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	// Leaving revokes the session on the PDS and deletes it here.
+	if code, _ := b.post("/delete", url.Values{"confirm": {"delete"}}); code != http.StatusSeeOther {
+		t.Fatalf("delete: %d", code)
+	}
+	if rows := testenv.Query(t, "MATCH (s:OAuthSession) RETURN s", nil); len(rows) != 0 {
+		t.Errorf("%d OAuth sessions left after the member left", len(rows))
+	}
 }

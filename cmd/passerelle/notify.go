@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/passerelle-social/passerelle/engine"
 	"github.com/passerelle-social/passerelle/networks/bluesky"
@@ -61,4 +64,19 @@ func (c *Config) digestChannels(bsky *bluesky.Client, masto *mastodon.Client, lo
 		log.Info("digests on Bluesky", "bot", c.NotifyBlueskyHandle)
 	}
 	return out
+}
+
+// blueskyOAuth is the atproto OAuth client that serve signs members in
+// with and work resumes their sessions with: both must build it from the
+// same PASSERELLE_PUBLIC_URL (the client id derives from it). Plain-http
+// PDSes of PASSERELLE_BLUESKY_HOSTS (the local one) are allowed.
+func (c *Config) blueskyOAuth(sessions bluesky.SessionStore, rdb *redis.Client) *bluesky.OAuth {
+	var local []string
+	for _, h := range list(c.BlueskyHosts) {
+		if strings.HasPrefix(h, "http://") {
+			local = append(local, h)
+		}
+	}
+	return bluesky.NewOAuth(bluesky.OAuthOptions{PublicURL: c.PublicURL, CallbackPath: "/signin/bluesky/callback",
+		PLCURL: c.PLCURL, LocalPDS: local, Sessions: sessions, Redis: rdb, Box: c.Box()})
 }

@@ -61,13 +61,14 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer insp.Close()
 	public, _ := url.Parse(cfg.PublicURL)
 	masto := mastodon.New(mastodon.Options{})
+	oa := cfg.blueskyOAuth(store, rdb)
 	admins := map[string]bool{}
 	for _, a := range list(cfg.Admins) {
 		admins[a] = true
 	}
 	web := &server.Web{Store: store, Queue: queue, Inspector: insp, Redis: rdb, Box: cfg.Box(), Texts: i18n.MustLoad(),
 		Uploads: &workers.Uploads{Dir: cfg.UploadDir}, MaxUpload: int64(cfg.MaxUploadMiB) << 20, PublicURL: public,
-		Bluesky: bluesky.New(bluesky.Options{PLCURL: cfg.PLCURL}), BlueskyHosts: list(cfg.BlueskyHosts), Admins: admins,
+		Bluesky: bluesky.New(bluesky.Options{PLCURL: cfg.PLCURL, OAuth: oa}), BlueskyOAuth: oa, BlueskyHosts: list(cfg.BlueskyHosts), Admins: admins,
 		Mastodon: masto, MastodonOAuth: masto, MastodonHosts: list(cfg.MastodonHosts),
 		Log: log.With("component", "web")}
 	if cfg.XClientID != "" {

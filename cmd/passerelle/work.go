@@ -68,7 +68,7 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 		&workers.Uploads{Dir: cfg.UploadDir}, cfg.KeepUploads, enqueuer, log))
 	w.Handle(workers.TypeStatsRefresh, workers.HandleStatsRefresh(store))
 	bsky := &workers.Follower{
-		Name: engine.Bluesky, Client: bluesky.New(bluesky.Options{PLCURL: cfg.PLCURL}), Graph: store, Box: cfg.Box(),
+		Name: engine.Bluesky, Client: bluesky.New(bluesky.Options{PLCURL: cfg.PLCURL, OAuth: cfg.blueskyOAuth(store, rdb)}), Graph: store, Box: cfg.Box(),
 		Budget: workers.NewBudget(rdb, "passerelle:budget", cfg.BudgetMargin), Windows: cfg.blueskyWindows,
 		Enqueuer: enqueuer, Log: log.With("component", "follow"),
 	}

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"io"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -60,4 +61,87 @@ func MustPDSAccount(tb testing.TB, name string) PDSAccount {
 	}
 	a.DID = out.DID
 	return a
+}
+
+// ApproveOnPDS does what a person does on the local PDS's authorization
+// page (a JavaScript app of @atproto/oauth-provider), through the HTTP API
+// that page calls: it opens the page, signs in with the account's
+// password, approves Passerelle, and returns where the PDS sends the
+// browser back (the client's callback, with code, state and iss). The
+// headers are the ones a browser sends (Sec-Fetch-*, Origin, Referer); the
+// PDS checks them, and its CSRF cookie is echoed in x-csrf-token.
+func ApproveOnPDS(tb testing.TB, authorize, identifier, password string) string {
+	tb.Helper()
+	cookies := map[string]string{}
+	noFollow := &http.Client{Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	do := func(method, u, referer, site, mode string, body any) *http.Response {
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, u, rd)
+		req.Header.Set("User-Agent", "Mozilla/5.0 (passerelle tests)")
+		req.Header.Set("Sec-Fetch-Site", site)
+		req.Header.Set("Sec-Fetch-Mode", mode)
+		if mode == "navigate" {
+			req.Header.Set("Sec-Fetch-Dest", "document")
+			req.Header.Set("Accept", "text/html")
+		} else {
+			req.Header.Set("Sec-Fetch-Dest", "empty")
+			req.Header.Set("Origin", PDSURL())
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-CSRF-Token", cookies["csrf-token"])
+		}
+		if referer != "" {
+			req.Header.Set("Referer", referer)
+		}
+		var jar []string
+		for k, v := range cookies {
+			jar = append(jar, k+"="+v)
+		}
+		req.Header.Set("Cookie", strings.Join(jar, "; "))
+		res, err := noFollow.Do(req)
+		if err != nil {
+			tb.Fatalf("PDS authorization page: %v", err)
+		}
+		for _, c := range res.Cookies() {
+			cookies[c.Name] = c.Value
+		}
+		return res
+	}
+	res := do(http.MethodGet, authorize, "", "cross-site", "navigate", nil)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		tb.Fatalf("PDS authorization page: %s", res.Status)
+	}
+	api := PDSURL() + "/@atproto/oauth-provider/~api"
+	res = do(http.MethodPost, api+"/sign-in", authorize, "same-origin", "same-origin",
+		map[string]any{"locale": "en", "username": identifier, "password": password, "remember": true})
+	var signIn struct {
+		Account struct {
+			Sub string `json:"sub"`
+		} `json:"account"`
+	}
+	json.NewDecoder(res.Body).Decode(&signIn)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || signIn.Account.Sub == "" {
+		tb.Fatalf("PDS sign-in as %s: %s", identifier, res.Status)
+	}
+	res = do(http.MethodPost, api+"/consent", authorize, "same-origin", "same-origin", map[string]any{"sub": signIn.Account.Sub})
+	var consent struct {
+		URL string `json:"url"`
+	}
+	json.NewDecoder(res.Body).Decode(&consent)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || consent.URL == "" {
+		tb.Fatalf("PDS consent: %s", res.Status)
+	}
+	res = do(http.MethodGet, consent.URL, authorize, "same-origin", "navigate", nil)
+	res.Body.Close()
+	back := res.Header.Get("Location")
+	if back == "" {
+		tb.Fatalf("PDS approval sent the browser nowhere (%s)", res.Status)
+	}
+	return back
 }

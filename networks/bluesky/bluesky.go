@@ -37,13 +37,17 @@ type Options struct {
 	PLCURL     string
 	HTTPClient *http.Client
 	Now        func() time.Time
+	// OAuth opens the sessions of members who signed in with atproto
+	// OAuth; nil when only app passwords are used.
+	OAuth *OAuth
 }
 
 // Client resolves identities and opens sessions. Safe for concurrent use.
 type Client struct {
-	dir  *identity.BaseDirectory
-	http *http.Client
-	now  func() time.Time
+	dir   *identity.BaseDirectory
+	http  *http.Client
+	now   func() time.Time
+	oauth *OAuth
 }
 
 // New returns a Client.
@@ -57,9 +61,10 @@ func New(opt Options) *Client {
 		now = time.Now
 	}
 	return &Client{
-		dir:  &identity.BaseDirectory{PLCURL: strings.TrimRight(opt.PLCURL, "/"), HTTPClient: *hc, UserAgent: "passerelle"},
-		http: hc,
-		now:  now,
+		dir:   &identity.BaseDirectory{PLCURL: strings.TrimRight(opt.PLCURL, "/"), HTTPClient: *hc, UserAgent: "passerelle"},
+		http:  hc,
+		now:   now,
+		oauth: opt.OAuth,
 	}
 }
 
@@ -117,6 +122,17 @@ var _ engine.NetworkClient = (*Client)(nil)
 // not expired (indigo renews its access token when the PDS says it
 // expired), else a new sign-in with the member's app password.
 func (c *Client) Open(ctx context.Context, cr engine.Credentials) (engine.NetworkSession, error) {
+	if ref, ok := parseRef(cr); ok {
+		if c.oauth == nil {
+			return nil, errors.New("bluesky: an OAuth session, but OAuth is not configured here")
+		}
+		api, err := c.oauth.open(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		api.Client = c.http
+		return &Session{c: c, api: api, DID: ref.DID}, nil
+	}
 	if len(cr.Session) > 0 && cr.Expires.After(c.now().Add(time.Minute)) {
 		var data atclient.PasswordSessionData
 		if err := json.Unmarshal(cr.Session, &data); err == nil && data.AccessToken != "" {
@@ -139,6 +155,16 @@ var _ engine.Refresher = (*Client)(nil)
 // the app password. The result carries the session and the expiry of its
 // access token.
 func (c *Client) Refresh(ctx context.Context, cr engine.Credentials) (engine.Credentials, error) {
+	if ref, ok := parseRef(cr); ok {
+		if c.oauth == nil {
+			return cr, errors.New("bluesky: an OAuth session, but OAuth is not configured here")
+		}
+		if err := c.oauth.refresh(ctx, ref); err != nil {
+			return cr, fmt.Errorf("bluesky: renew the OAuth session of %s: %w", ref.DID, err)
+		}
+		cr.Expires = c.now().Add(24 * time.Hour).UTC()
+		return cr, nil
+	}
 	var data atclient.PasswordSessionData
 	renewed := false
 	if len(cr.Session) > 0 && json.Unmarshal(cr.Session, &data) == nil && data.RefreshToken != "" {
@@ -177,6 +203,9 @@ var _ engine.Revoker = (*Client)(nil)
 // PDS (com.atproto.server.deleteSession), so its tokens stop working. The
 // app password itself is the member's to revoke in their Bluesky settings.
 func (c *Client) Revoke(ctx context.Context, cr engine.Credentials) error {
+	if ref, ok := parseRef(cr); ok && c.oauth != nil {
+		return c.oauth.logout(ctx, ref)
+	}
 	var data atclient.PasswordSessionData
 	if len(cr.Session) == 0 || json.Unmarshal(cr.Session, &data) != nil || data.RefreshToken == "" {
 		return nil
