@@ -2,11 +2,11 @@ package testenv
 
 import (
 	"bytes"
-	"io"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
