@@ -240,11 +240,16 @@ func (s *Store) Reachable(ctx context.Context, mq engine.MatchQuery, followers b
 	}
 	out := make([]engine.Reconnection, len(recs))
 	for i, r := range recs {
-		m := r.AsMap()
-		conflict, _ := m["conflict"].(bool)
-		followed, _ := m["followed"].(bool)
-		out[i] = engine.Reconnection{XID: str(m["xid"]), Network: str(m["network"]), Account: str(m["account"]),
-			Handle: str(m["handle"]), Trust: str(m["trust"]), Source: str(m["source"]), Conflict: conflict, Followed: followed}
+		// By position, in the RETURN's order: AsMap costs a map per row,
+		// and a member may have thousands of rows.
+		v := r.Values
+		if len(v) != 8 {
+			return nil, fmt.Errorf("%s: %d columns, want 8", name, len(v))
+		}
+		conflict, _ := v[6].(bool)
+		followed, _ := v[7].(bool)
+		out[i] = engine.Reconnection{XID: str(v[0]), Network: str(v[1]), Account: str(v[2]),
+			Handle: str(v[3]), Trust: str(v[4]), Source: str(v[5]), Conflict: conflict, Followed: followed}
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"sync"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -21,6 +22,7 @@ var catalogs embed.FS
 // Catalog is every language's texts. Safe for concurrent use.
 type Catalog struct {
 	bundle *goi18n.Bundle
+	plain  sync.Map // lang + "\x00" + key → text, for texts without data
 }
 
 // Load reads the embedded catalogs of engine.Locales.
@@ -48,21 +50,34 @@ func MustLoad() *Catalog {
 // Texts is one person's view of the catalog: their languages, in order of
 // preference (a locale, or an Accept-Language header), English last.
 type Texts struct {
-	l *goi18n.Localizer
+	l    *goi18n.Localizer
+	c    *Catalog
+	lang string
 }
 
 // For returns the texts for the given languages.
 func (c *Catalog) For(langs ...string) Texts {
-	return Texts{goi18n.NewLocalizer(c.bundle, append(langs, "en")...)}
+	t := Texts{l: goi18n.NewLocalizer(c.bundle, append(langs, "en")...), c: c}
+	t.lang = t.resolve()
+	return t
 }
 
 // T returns the text of key with data filled in ({{.Name}} in the text).
 // A missing key shows as the key itself, never as an empty page: the
-// catalog test fails on it first.
+// catalog test fails on it first. Texts without data are rendered once
+// per language.
 func (t Texts) T(key string, data map[string]any) string {
+	if data == nil && t.c != nil {
+		if s, ok := t.c.plain.Load(t.lang + "\x00" + key); ok {
+			return s.(string)
+		}
+	}
 	s, err := t.l.Localize(&goi18n.LocalizeConfig{MessageID: key, TemplateData: data})
 	if err != nil {
 		return key
+	}
+	if data == nil && t.c != nil {
+		t.c.plain.Store(t.lang+"\x00"+key, s)
 	}
 	return s
 }
@@ -83,7 +98,9 @@ func (t Texts) N(key string, count int, data map[string]any) string {
 
 // Lang returns the language the texts are in: the first of the person's
 // languages the catalog has.
-func (t Texts) Lang() string {
+func (t Texts) Lang() string { return t.lang }
+
+func (t Texts) resolve() string {
 	_, tag, err := t.l.LocalizeWithTag(&goi18n.LocalizeConfig{MessageID: "lang.name"})
 	if err != nil {
 		return "en"

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -96,6 +97,7 @@ func (w *Web) signedIn(c *gin.Context, current string, n engine.Network, account
 			_ = w.Store.SetSettings(ctx, member, engine.Settings{Locale: &l})
 		}
 	}
+	defer w.forget(member)
 	if err := engine.Keep(ctx, w.Store, w.Box, member, n, account, creds, via, "member:"+member); err != nil {
 		w.error(c, err)
 		return
@@ -573,20 +575,72 @@ type reconnections struct {
 	Limit    int                   `json:"limit"`
 	Prev     int                   `json:"-"` // offsets of the pages around, -1 when none
 	Next     int                   `json:"-"`
+	// Labels are the row's words, translated once per page rather than
+	// once per row: trust levels, conflict, followed, waiting, dismiss.
+	Labels map[string]string `json:"-"`
 }
 
 // RowsPerPage is how many reconnections a page shows (the API's default
 // limit; it allows up to 1,000).
 const RowsPerPage = 100
 
+// SnapshotTTL is how long a member's reconnections, once read, serve
+// their next pages and reloads. The member's own actions drop it at once;
+// follows made meanwhile by the workers show within this delay.
+const SnapshotTTL = 2 * time.Second
+
+// snapshot is what one member's reconnections page read from the graph.
+type snapshot struct {
+	at   time.Time
+	info *engine.MemberInfo
+	rows map[string][]engine.Reconnection // by network
+	mu   sync.Mutex
+}
+
+// snapshotOf returns the member's fresh snapshot, or a new empty one.
+func (w *Web) snapshotOf(member string) *snapshot {
+	if v, ok := w.snaps.Load(member); ok {
+		if sn := v.(*snapshot); time.Since(sn.at) < SnapshotTTL {
+			return sn
+		}
+	}
+	if w.snapCount.Add(1)%4096 == 0 {
+		// Now and then, drop the stale ones: memory stays bounded by the
+		// members active in the last seconds.
+		w.snaps.Range(func(k, v any) bool {
+			if time.Since(v.(*snapshot).at) >= SnapshotTTL {
+				w.snaps.Delete(k)
+			}
+			return true
+		})
+	}
+	sn := &snapshot{at: time.Now(), rows: map[string][]engine.Reconnection{}}
+	w.snaps.Store(member, sn)
+	return sn
+}
+
+// forget drops a member's snapshot: they changed something.
+func (w *Web) forget(member string) { w.snaps.Delete(member) }
+
 func (w *Web) reconnectionsOf(c *gin.Context) (*reconnections, error) {
 	s, _ := sessionOf(c)
 	ctx := c.Request.Context()
-	info, err := w.Store.MemberInfo(ctx, s.Member)
-	if err != nil {
-		return nil, err
+	sn := w.snapshotOf(s.Member)
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	if sn.info == nil {
+		info, err := w.Store.MemberInfo(ctx, s.Member)
+		if err != nil {
+			return nil, err
+		}
+		sn.info = info
 	}
-	out := &reconnections{Allowed: info.AllowedTrusts(), Rows: []engine.Reconnection{}}
+	info := sn.info
+	tx := textsOf(c)
+	out := &reconnections{Allowed: info.AllowedTrusts(), Rows: []engine.Reconnection{}, Labels: map[string]string{
+		"verified": tx.T("trust.verified", nil), "claimed": tx.T("trust.claimed", nil), "evidence": tx.T("trust.evidence", nil),
+		"conflict": tx.T("trust.conflict", nil), "followed": tx.T("rec.followed", nil), "waiting": tx.T("rec.waiting", nil),
+		"dismiss": tx.T("rec.dismiss_short", nil)}}
 	for _, n := range []engine.Network{engine.Bluesky, engine.Mastodon} {
 		if info.Accounts[n] != "" {
 			out.Networks = append(out.Networks, string(n))
@@ -602,9 +656,14 @@ func (w *Web) reconnectionsOf(c *gin.Context) (*reconnections, error) {
 	if out.Network == "" {
 		return out, nil
 	}
-	rows, err := w.Store.Reachable(ctx, engine.MatchQuery{Member: s.Member, Network: engine.Network(out.Network), IncludeFollowed: true}, false)
-	if err != nil {
-		return nil, err
+	rows, ok := sn.rows[out.Network]
+	if !ok {
+		var err error
+		rows, err = w.Store.Reachable(ctx, engine.MatchQuery{Member: s.Member, Network: engine.Network(out.Network), IncludeFollowed: true}, false)
+		if err != nil {
+			return nil, err
+		}
+		sn.rows[out.Network] = rows
 	}
 	for _, r := range rows {
 		if !r.Followed && !r.Conflict && slices.Contains(out.Allowed, engine.Trust(r.Trust)) {
@@ -671,6 +730,9 @@ func (w *Web) apiProgress(c *gin.Context) {
 	if p == nil {
 		p = &workers.Progress{}
 	}
+	if p.Tasks > 0 && p.Waiting == 0 {
+		w.forget(s.Member) // the run is over: the next page shows its follows
+	}
 	c.JSON(http.StatusOK, p)
 }
 
@@ -681,6 +743,7 @@ func (w *Web) apiProgress(c *gin.Context) {
 // allowed).
 func (w *Web) follow(c *gin.Context) {
 	s, _ := sessionOf(c)
+	defer w.forget(s.Member)
 	ctx := c.Request.Context()
 	n, err := engine.ParseNetwork(c.PostForm("network"))
 	if err != nil {
@@ -750,6 +813,7 @@ func (w *Web) follow(c *gin.Context) {
 // already made stay, and "reconnect all" picks up the rest later.
 func (w *Web) pause(c *gin.Context) {
 	s, _ := sessionOf(c)
+	defer w.forget(s.Member)
 	ctx := c.Request.Context()
 	b, err := w.Redis.Get(ctx, planKey(s.Member)).Bytes()
 	removed := 0
@@ -772,13 +836,18 @@ func (w *Web) pause(c *gin.Context) {
 // dismiss hides a reconnection for good (or brings it back with undo).
 func (w *Web) dismiss(c *gin.Context) {
 	s, _ := sessionOf(c)
+	defer w.forget(s.Member)
 	n, err := engine.ParseNetwork(c.PostForm("network"))
 	if err != nil {
 		w.error(c, err)
 		return
 	}
 	undo := c.PostForm("undo") != ""
-	if err := w.Store.Dismiss(c.Request.Context(), s.Member, n, c.PostForm("account"), !undo); err != nil {
+	account := c.PostForm("dismiss") // the row's button on the page
+	if account == "" {
+		account = c.PostForm("account")
+	}
+	if err := w.Store.Dismiss(c.Request.Context(), s.Member, n, account, !undo); err != nil {
 		w.error(c, err)
 		return
 	}
@@ -814,6 +883,7 @@ func (w *Web) settingsData(c *gin.Context) (any, error) {
 // saveSettings writes the settings form: a checkbox absent is off.
 func (w *Web) saveSettings(c *gin.Context) {
 	s, _ := sessionOf(c)
+	defer w.forget(s.Member)
 	on := func(k string) *bool { v := c.PostForm(k) != ""; return &v }
 	str := func(k string) *string {
 		v, ok := c.GetPostForm(k)
@@ -842,6 +912,7 @@ func (w *Web) saveSettings(c *gin.Context) {
 // signs them out. The confirmation field must say the word.
 func (w *Web) deleteMe(c *gin.Context) {
 	s, _ := sessionOf(c)
+	defer w.forget(s.Member)
 	if c.PostForm("confirm") != "delete" {
 		w.fail(c, http.StatusBadRequest, "error.delete_confirm", nil)
 		return

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -77,7 +79,9 @@ type Web struct {
 	Admins map[string]bool
 	Log    *slog.Logger
 
-	pages map[string]*template.Template
+	pages     map[string]*template.Template
+	snaps     sync.Map // member → *snapshot (actions.go)
+	snapCount atomic.Int64
 }
 
 // Mount adds the site's routes to r.
@@ -368,6 +372,9 @@ func (w *Web) parse() error {
 }
 
 func pairs(kv []any) map[string]any {
+	if len(kv) == 0 {
+		return nil // a text without data: rendered once per language
+	}
 	m := map[string]any{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		if k, ok := kv[i].(string); ok {

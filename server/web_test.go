@@ -280,6 +280,22 @@ func TestSignInUploadReconnect(t *testing.T) {
 		t.Log(testenv.Query(t, "MATCH (x:XAccount {xid: $x})-[r]->(y) RETURN type(r) AS t, count(*) AS n", map[string]any{"x": fixtures.XID(100)}))
 		t.Fatalf("reconnections: %+v", rec)
 	}
+	// Dismiss one with the row's button (the page's field), then bring it
+	// back through the API.
+	if code, to := b.post("/reconnections/dismiss", url.Values{"network": {"bluesky"}, "dismiss": {targets[0].DID}}); code != http.StatusSeeOther {
+		t.Fatalf("dismiss: %d %s", code, to)
+	}
+	b.get("/api/reconnections?network=bluesky", &rec)
+	if rec.Pending != 2 {
+		t.Fatalf("after a dismissal %d pending, want 2", rec.Pending)
+	}
+	if code, body := b.post("/api/reconnections/dismiss", url.Values{"network": {"bluesky"}, "account": {targets[0].DID}, "undo": {"1"}}); code != http.StatusOK {
+		t.Fatalf("undo: %d %s", code, body)
+	}
+	b.get("/api/reconnections?network=bluesky", &rec)
+	if rec.Pending != 3 {
+		t.Fatalf("after the undo %d pending, want 3", rec.Pending)
+	}
 	if code, body := b.post("/api/reconnections/follow", url.Values{"network": {"bluesky"}, "all": {"1"}}); code != http.StatusOK {
 		t.Fatalf("reconnect all: %d %s", code, body)
 	}
