@@ -17,7 +17,8 @@ import (
 // TestBrowserWalksTheDemo seeds the demo of `make up` (scripts/demo.sh,
 // here on the test services and with 8 members instead of 24), reads the
 // instructions it prints, and walks them in the browser exactly: sign in
-// with the printed handle and password, upload the printed archive,
+// with the printed handle (atproto OAuth: the password goes to the local
+// PDS's own page), upload the printed archive,
 // reconnect all; then the demo members' accounts on the PDS are followed.
 func TestBrowserWalksTheDemo(t *testing.T) {
 	e2e.RequireBrowser(t)
@@ -39,13 +40,18 @@ func TestBrowserWalksTheDemo(t *testing.T) {
 		t.Fatalf("scripts/demo.sh seed: %v\n%s\n%s", err, out, stderr.String())
 	}
 	t.Logf("demo instructions:\n%s", out)
-	m := regexp.MustCompile(`server (\S+), handle (\S+), password (\S+)`).FindStringSubmatch(string(out))
+	who := regexp.MustCompile(`sign in with Bluesky as (\S+), password (\S+)`).FindStringSubmatch(string(out))
+	srv := regexp.MustCompile(`server (\S+)\)`).FindStringSubmatch(string(out))
+	var m []string
+	if who != nil && srv != nil {
+		m = []string{"", srv[1], who[1], who[2]}
+	}
 	a := regexp.MustCompile(`Upload this archive .*: (\S+\.zip)`).FindStringSubmatch(string(out))
 	if m == nil || a == nil {
 		t.Fatalf("the demo printed no sign-in or archive:\n%s", out)
 	}
 	url := e2e.StartStack(t, "PASSERELLE_BLUESKY_HOSTS="+m[1], "PASSERELLE_PLC_URL="+testenv.PLCURL())
-	e2e.RunScenario(t, url, "web.mjs", "PDS_URL="+m[1], "PDS_HANDLE="+m[2], "PDS_PASSWORD="+m[3], "ARCHIVE="+a[1], "TARGETS=8")
+	e2e.RunScenario(t, url, "web.mjs", "PDS_URL="+m[1], "PDS_HANDLE="+m[2], "PDS_PASSWORD="+m[3], "ARCHIVE="+a[1], "TARGETS=8", "OAUTH=1")
 
 	ctx := context.Background()
 	s, err := bluesky.New(bluesky.Options{PLCURL: testenv.PLCURL()}).LoginAppPassword(ctx, m[1], m[2], m[3])

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -283,16 +284,26 @@ var workingLine = regexp.MustCompile(`^(passerelle: worker running) `)
 // StartWork starts `passerelle work --dev` on the same test services (no
 // metrics listener), stopped when the test ends.
 func StartWork(t *testing.T, extraEnv ...string) {
-	start(t, workingLine, []string{"work", "--dev"}, append([]string{"PASSERELLE_METRICS_ADDR="}, extraEnv...))
+	start(t, workingLine, []string{"work", "--dev", "--metrics-addr="}, extraEnv)
 }
 
 // StartStack starts serve and work sharing one secret key (what serve
 // seals, work opens) and one upload folder, and returns serve's URL.
+//
+// Serve listens on a port chosen here, so that both know the site's public
+// URL (the OAuth clients' callbacks and client id derive from it).
 func StartStack(t *testing.T, extraEnv ...string) (baseURL string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
 	env := append([]string{"PASSERELLE_SECRET_KEY=" + strings.Repeat("5a", 32),
-		"PASSERELLE_UPLOAD_DIR=" + filepath.Join(t.TempDir(), "uploads")}, extraEnv...)
+		"PASSERELLE_UPLOAD_DIR=" + filepath.Join(t.TempDir(), "uploads"),
+		"PASSERELLE_PUBLIC_URL=http://" + addr + "/"}, extraEnv...)
 	StartWork(t, env...)
-	return StartServe(t, env...)
+	return start(t, servingLine, []string{"serve", "--dev", "--http-addr", addr}, env)
 }
 
 // start runs the binary with args until the test ends and returns the first

@@ -4,8 +4,10 @@
 // follows being made. Every page is photographed (and the reconnections
 // page again at 360 px wide, and the landing page in French).
 // Env: PDS_URL, PDS_HANDLE, PDS_PASSWORD, ARCHIVE (a ZIP), TARGETS (how many
-// matches the archive has).
+// matches the archive has); OAUTH=1 signs in through atproto OAuth and the
+// PDS's own authorization page instead of the app-password form.
 import { main, step, shot, expect, url, accessible } from './lib.mjs';
+import { signInWithOAuth } from './oauth.mjs';
 
 const env = (k) => {
   const v = process.env[k];
@@ -30,10 +32,16 @@ await main(async ({ page, context }) => {
     await shot(page, '03-privacy');
     await accessible(page, '03-privacy');
   });
-  await step('sign in with an app password', async () => {
+  await step('sign in', async () => {
     await page.goto(url('/signin'));
     await shot(page, '04-signin');
     await accessible(page, '04-signin');
+    if (process.env.OAUTH === '1') {
+      await signInWithOAuth(page, url, env('PDS_HANDLE'), env('PDS_PASSWORD'));
+      expect(page.url(), 'where the sign-in lands').toMatch(/\/upload$/);
+      await shot(page, '05-upload');
+      return;
+    }
     // The app-password form sits under the OAuth one, folded.
     if (await page.locator('details summary').count()) await page.click('details summary');
     await page.fill('#host', env('PDS_URL'));

@@ -60,7 +60,8 @@ seed() {
   cat <<TXT
 
 Demo: $N members are on the local Bluesky PDS and GoToSocial.
-  1. Open the site and sign in with Bluesky: server $PDS, handle $VISITOR, password $VISITOR_PASSWORD
+  1. Open the site and sign in with Bluesky as $VISITOR, password $VISITOR_PASSWORD
+     (the local PDS's own page asks for it; or unfold "Or use an app password": server $PDS)
   2. Upload this archive (it follows the demo members on X): $DIR/my-x-archive.zip
      (made by: bin/passerelle demo archive --members $N $DIR/my-x-archive.zip)
   3. Watch the import, open Reconnections, press "Reconnect all": the follows appear on the PDS.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -80,6 +81,7 @@ type Web struct {
 	Log    *slog.Logger
 
 	pages     map[string]*template.Template
+	csp       string
 	snaps     sync.Map // member → *snapshot (actions.go)
 	snapCount atomic.Int64
 }
@@ -89,6 +91,16 @@ func (w *Web) Mount(r *gin.Engine) error {
 	if err := w.parse(); err != nil {
 		return err
 	}
+	// Sign-in forms redirect to the member's server: any https one, and
+	// the plain-http ones configured (the local PDS and GoToSocial).
+	formAction := []string{"'self'", "https:"}
+	for _, h := range append(slices.Clone(w.BlueskyHosts), w.MastodonHosts...) {
+		if strings.HasPrefix(h, "http://") {
+			formAction = append(formAction, h)
+		}
+	}
+	w.csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action " +
+		strings.Join(formAction, " ")
 	static, _ := fs.Sub(staticFS, "static")
 	r.StaticFS("/static", http.FS(static))
 	r.Use(w.security, w.identify)
@@ -298,7 +310,7 @@ func (w *Web) csrf(c *gin.Context) {
 // security sets the headers every answer carries.
 func (w *Web) security(c *gin.Context) {
 	h := c.Writer.Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self' https:")
+	h.Set("Content-Security-Policy", w.csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	c.Next()
