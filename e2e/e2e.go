@@ -275,15 +275,16 @@ var servingLine = regexp.MustCompile(`^passerelle: serving on (http://\S+)$`)
 // the base URL, e.g. http://127.0.0.1:41234, once the server listens, and
 // stops the process when the test ends; its log is shown when the test
 // failed.
-func StartServe(t *testing.T, extraEnv ...string) (baseURL string) {
-	return start(t, servingLine, []string{"serve", "--dev", "--http-addr", "127.0.0.1:0"}, extraEnv)
+func StartServe(t testing.TB, extraEnv ...string) (baseURL string) {
+	u, _ := start(t, servingLine, []string{"serve", "--dev", "--http-addr", "127.0.0.1:0"}, extraEnv)
+	return u
 }
 
 var workingLine = regexp.MustCompile(`^(passerelle: worker running) `)
 
 // StartWork starts `passerelle work --dev` on the same test services (no
 // metrics listener), stopped when the test ends.
-func StartWork(t *testing.T, extraEnv ...string) {
+func StartWork(t testing.TB, extraEnv ...string) {
 	start(t, workingLine, []string{"work", "--dev", "--metrics-addr="}, extraEnv)
 }
 
@@ -292,7 +293,14 @@ func StartWork(t *testing.T, extraEnv ...string) {
 //
 // Serve listens on a port chosen here, so that both know the site's public
 // URL (the OAuth clients' callbacks and client id derive from it).
-func StartStack(t *testing.T, extraEnv ...string) (baseURL string) {
+func StartStack(t testing.TB, extraEnv ...string) (baseURL string) {
+	u, _ := StartStackProcess(t, extraEnv...)
+	return u
+}
+
+// StartStackProcess is StartStack that also returns serve's process id
+// (the load benchmark reads its CPU time).
+func StartStackProcess(t testing.TB, extraEnv ...string) (baseURL string, servePID int) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -307,8 +315,8 @@ func StartStack(t *testing.T, extraEnv ...string) (baseURL string) {
 }
 
 // start runs the binary with args until the test ends and returns the first
-// submatch of the stdout line that says it is ready.
-func start(t *testing.T, ready *regexp.Regexp, args, extraEnv []string) string {
+// submatch of the stdout line that says it is ready, and the process id.
+func start(t testing.TB, ready *regexp.Regexp, args, extraEnv []string) (string, int) {
 	t.Helper()
 	bin := Binary(t)
 	work := t.TempDir()
@@ -367,11 +375,11 @@ func start(t *testing.T, ready *regexp.Regexp, args, extraEnv []string) string {
 	select {
 	case u := <-urlc:
 		t.Logf("%s: %s (Neo4j %s, Redis %s)", name, u, testenv.Neo4jURI(), testenv.RedisAddr())
-		return u
+		return u, cmd.Process.Pid
 	case <-exited:
 		t.Fatalf("%s exited during start (%v); its log follows", name, cmd.ProcessState)
 	case <-time.After(90 * time.Second):
 		t.Fatalf("%s was not ready in 90s; its log follows", name)
 	}
-	return ""
+	return "", 0
 }

@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -89,7 +88,7 @@ func BenchmarkReconnectionsPage64Users(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	base, serve := startStack(b, "PASSERELLE_BLUESKY_HOSTS="+testenv.PDSURL(), "PASSERELLE_PLC_URL="+testenv.PLCURL())
+	base, serve := e2e.StartStackProcess(b, "PASSERELLE_BLUESKY_HOSTS="+testenv.PDSURL(), "PASSERELLE_PLC_URL="+testenv.PLCURL())
 	me := testenv.MustPDSAccount(b, "reader")
 	cookies, csrf := signInBluesky(b, base, me)
 	member := apiMe(b, base, cookies)
@@ -492,98 +491,3 @@ func ownCPU() time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// startStack is e2e.StartStack for a benchmark (e2e.StartStack takes a
-// *testing.T): `passerelle serve` and `passerelle work` on the test
-// services, sharing one secret key and upload folder, stopped at the end.
-// It returns serve's URL and process id.
-func startStack(tb testing.TB, extraEnv ...string) (string, int) {
-	tb.Helper()
-	env := append([]string{"PASSERELLE_SECRET_KEY=" + strings.Repeat("5a", 32),
-		"PASSERELLE_UPLOAD_DIR=" + filepath.Join(tb.TempDir(), "uploads")}, extraEnv...)
-	startProcess(tb, regexp.MustCompile(`^(passerelle: worker running) `), []string{"work", "--dev"},
-		append([]string{"PASSERELLE_METRICS_ADDR="}, env...))
-	return startProcess(tb, regexp.MustCompile(`^passerelle: serving on (http://\S+)$`),
-		[]string{"serve", "--dev", "--http-addr", "127.0.0.1:0"}, env)
-}
-
-// startProcess runs the passerelle binary with args until tb ends and
-// returns the first submatch of the stdout line that says it is ready,
-// and the process id.
-func startProcess(tb testing.TB, ready *regexp.Regexp, args, extraEnv []string) (string, int) {
-	tb.Helper()
-	bin := e2e.Binary(tb)
-	work := tb.TempDir()
-	name := "passerelle " + args[0]
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(),
-		"PASSERELLE_NEO4J_URI="+testenv.Neo4jURI(), "PASSERELLE_REDIS_ADDR="+testenv.RedisAddr(),
-		"PASSERELLE_NEO4J_USER="+os.Getenv("PASSERELLE_TEST_NEO4J_USER"),
-		"PASSERELLE_NEO4J_PASSWORD="+os.Getenv("PASSERELLE_TEST_NEO4J_PASSWORD"),
-		"PASSERELLE_UPLOAD_DIR="+filepath.Join(work, "uploads"))
-	cmd.Env = append(cmd.Env, extraEnv...)
-	var mu sync.Mutex
-	var logs strings.Builder
-	write := func(s string) {
-		mu.Lock()
-		defer mu.Unlock()
-		logs.WriteString(s)
-	}
-	cmd.Stderr = writerFunc(func(p []byte) (int, error) { write(string(p)); return len(p), nil })
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	exited := make(chan struct{})
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			write(sc.Text() + "\n")
-			if m := ready.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case urlc <- m[1]:
-				default:
-				}
-			}
-		}
-		cmd.Wait()
-		close(exited)
-	}()
-	tb.Cleanup(func() {
-		select {
-		case <-exited:
-		default:
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(25 * time.Second):
-				cmd.Process.Kill()
-				<-exited
-			}
-		}
-		if tb.Failed() {
-			mu.Lock()
-			tb.Logf("%s log:\n%s", name, logs.String())
-			mu.Unlock()
-		}
-	})
-	select {
-	case u := <-urlc:
-		tb.Logf("%s: %s (Neo4j %s, Redis %s)", name, u, testenv.Neo4jURI(), testenv.RedisAddr())
-		return u, cmd.Process.Pid
-	case <-exited:
-		tb.Fatalf("%s exited during start (%v)", name, cmd.ProcessState)
-	case <-time.After(90 * time.Second):
-		tb.Fatalf("%s was not ready in 90s", name)
-	}
-	return "", 0
-}
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
