@@ -59,6 +59,8 @@ func (s *Store) MemberInfo(ctx context.Context, member string) (*engine.MemberIn
 	info.AutoReconnect, _ = m["auto_reconnect"].(bool)
 	info.AllowClaimed, _ = m["allow_claimed"].(bool)
 	info.NotifyArrivals, _ = m["notify_arrivals"].(bool)
+	info.ResearchConsent, _ = m["research_consent"].(bool)
+	info.ShowName, _ = m["show_name"].(bool)
 	for _, a := range m["accounts"].([]any) {
 		am := a.(map[string]any)
 		info.Accounts[engine.Network(str(am["network"]))] = str(am["account"])

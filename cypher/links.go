@@ -315,3 +315,16 @@ func (s *Store) Dismiss(ctx context.Context, member string, n engine.Network, ac
 		return nil
 	})
 }
+
+// Dismissed returns the accounts a member dismissed on a network.
+func (s *Store) Dismissed(ctx context.Context, member string, n engine.Network) ([]engine.Reconnection, error) {
+	recs, err := s.read(ctx, "member_dismissed", map[string]any{"member": member, "network": string(n)})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.Reconnection, len(recs))
+	for i, r := range recs {
+		out[i] = engine.Reconnection{Network: string(n), Account: str(r.Values[0]), Handle: str(r.Values[1])}
+	}
+	return out, nil
+}

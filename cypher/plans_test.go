@@ -25,7 +25,7 @@ var planParams = map[string]any{
 	"event": map[string]any{"at": "now"}, "dismiss": true, "auto_reconnect": nil, "allow_claimed": nil, "notify_arrivals": nil,
 	"research_consent": nil, "show_name": nil, "locale": nil, "notify_period": nil, "notify_channel": nil,
 	"members": []string{"m"}, "digest": "d", "state": "sent", "since": "2024-01-01T00:00:00Z", "until": "2024-01-02T00:00:00Z",
-	"name": "job", "initial": "2024-01-01T00:00:00Z", "set": nil, "expires_at": nil, "key": "k", "op": "get", "sealed": nil, "instance": "https://x", "redirect_uri": "https://y", "client_id": "c", "secret_enc": "s", "before": "2024-01-01T00:00:00Z", "limit": 10,
+	"name": "job", "initial": "2024-01-01T00:00:00Z", "set": nil, "expires_at": nil, "key": "k", "sealed": "s", "instance": "https://x", "redirect_uri": "https://y", "client_id": "c", "secret_enc": "s", "before": "2024-01-01T00:00:00Z", "limit": 10,
 }
 
 // TestQueriesStartFromAnIndex runs EXPLAIN on every query file and fails on

@@ -109,13 +109,15 @@ type NetworkClient interface {
 
 // MemberInfo is a member's settings and accounts.
 type MemberInfo struct {
-	AutoReconnect  bool
-	AllowClaimed   bool
-	NotifyArrivals bool
-	NotifyPeriod   string  // daily or weekly
-	NotifyChannel  Network // chosen digest channel, or ""
-	Locale         string
-	Accounts       map[Network]string // the member's account on each network
+	AutoReconnect   bool
+	AllowClaimed    bool
+	NotifyArrivals  bool
+	NotifyPeriod    string  // daily or weekly
+	NotifyChannel   Network // chosen digest channel, or ""
+	ResearchConsent bool
+	ShowName        bool
+	Locale          string
+	Accounts        map[Network]string // the member's account on each network
 }
 
 // AllowedTrusts returns the trust levels the member's follows may use.

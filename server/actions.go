@@ -564,17 +564,18 @@ func (w *Web) importEvents(c *gin.Context) {
 
 // reconnections is the reconnections page's content for one network.
 type reconnections struct {
-	Network  string                `json:"network"`
-	Networks []string              `json:"networks"` // the member's networks, for the tabs
-	Rows     []engine.Reconnection `json:"rows"`
-	Pending  int                   `json:"pending"` // not followed yet, allowed for auto-follow
-	Allowed  []engine.Trust        `json:"allowed"`
-	Progress *workers.Progress     `json:"progress,omitempty"`
-	Total    int                   `json:"total"`  // rows in all pages
-	Offset   int                   `json:"offset"` // of this page
-	Limit    int                   `json:"limit"`
-	Prev     int                   `json:"-"` // offsets of the pages around, -1 when none
-	Next     int                   `json:"-"`
+	Network   string                `json:"network"`
+	Networks  []string              `json:"networks"` // the member's networks, for the tabs
+	Rows      []engine.Reconnection `json:"rows"`
+	Pending   int                   `json:"pending"` // not followed yet, allowed for auto-follow
+	Allowed   []engine.Trust        `json:"allowed"`
+	Progress  *workers.Progress     `json:"progress,omitempty"`
+	Total     int                   `json:"total"`  // rows in all pages
+	Offset    int                   `json:"offset"` // of this page
+	Limit     int                   `json:"limit"`
+	Prev      int                   `json:"-"` // offsets of the pages around, -1 when none
+	Next      int                   `json:"-"`
+	Dismissed []engine.Reconnection `json:"dismissed"` // to bring back
 	// Labels are the row's words, translated once per page rather than
 	// once per row: trust levels, conflict, followed, waiting, dismiss.
 	Labels map[string]string `json:"-"`
@@ -655,6 +656,15 @@ func (w *Web) reconnectionsOf(c *gin.Context) (*reconnections, error) {
 	}
 	if out.Network == "" {
 		return out, nil
+	}
+	if d, ok := sn.rows["dismissed:"+out.Network]; ok {
+		out.Dismissed = d
+	} else {
+		d, err := w.Store.Dismissed(ctx, s.Member, engine.Network(out.Network))
+		if err != nil {
+			return nil, err
+		}
+		sn.rows["dismissed:"+out.Network], out.Dismissed = d, d
 	}
 	rows, ok := sn.rows[out.Network]
 	if !ok {
@@ -857,18 +867,21 @@ func (w *Web) dismiss(c *gin.Context) {
 // --- settings ------------------------------------------------------------
 
 type settingsView struct {
-	AutoReconnect  bool                      `json:"auto_reconnect"`
-	AllowClaimed   bool                      `json:"allow_claimed"`
-	NotifyArrivals bool                      `json:"notify_arrivals"`
-	NotifyPeriod   string                    `json:"notify_period"`
-	NotifyChannel  string                    `json:"notify_channel"`
-	Locale         string                    `json:"locale"`
-	Accounts       map[engine.Network]string `json:"accounts"`
+	AutoReconnect   bool                      `json:"auto_reconnect"`
+	AllowClaimed    bool                      `json:"allow_claimed"`
+	NotifyArrivals  bool                      `json:"notify_arrivals"`
+	NotifyPeriod    string                    `json:"notify_period"`
+	NotifyChannel   string                    `json:"notify_channel"`
+	ResearchConsent bool                      `json:"research_consent"`
+	ShowName        bool                      `json:"show_name"`
+	Locale          string                    `json:"locale"`
+	Accounts        map[engine.Network]string `json:"accounts"`
 }
 
 func settingsOf(info *engine.MemberInfo) settingsView {
 	return settingsView{AutoReconnect: info.AutoReconnect, AllowClaimed: info.AllowClaimed, NotifyArrivals: info.NotifyArrivals,
-		NotifyPeriod: info.NotifyPeriod, NotifyChannel: string(info.NotifyChannel), Locale: info.Locale, Accounts: info.Accounts}
+		NotifyPeriod: info.NotifyPeriod, NotifyChannel: string(info.NotifyChannel), ResearchConsent: info.ResearchConsent,
+		ShowName: info.ShowName, Locale: info.Locale, Accounts: info.Accounts}
 }
 
 func (w *Web) settingsData(c *gin.Context) (any, error) {
@@ -1051,6 +1064,10 @@ func (w *Web) signInX(c *gin.Context) {
 // it beats any archive-only claim of that account), and fans out the
 // member's accounts, whose links are now verified.
 func (w *Web) xCallback(c *gin.Context) {
+	if w.X == nil {
+		w.fail(c, http.StatusNotFound, "error.not_found", nil)
+		return
+	}
 	s, _ := sessionOf(c)
 	ctx := c.Request.Context()
 	sealed, err := w.Redis.GetDel(ctx, "passerelle:xauth:"+c.Query("state")).Result()

@@ -44,6 +44,7 @@ type Store interface {
 	CreateMember(ctx context.Context, member string) error
 	MemberByAccount(ctx context.Context, n engine.Network, account string) (string, error)
 	Dismiss(ctx context.Context, member string, n engine.Network, account string, dismiss bool) error
+	Dismissed(ctx context.Context, member string, n engine.Network) ([]engine.Reconnection, error)
 	Credentials(ctx context.Context, member string, n engine.Network, account string) (string, error)
 	MemberImportState(ctx context.Context, member string) (*engine.MemberImportState, error)
 	App(ctx context.Context, oa engine.InstanceOAuth, box engine.Opener, instance, redirectURI string) (*engine.OAuthApp, error)
@@ -76,6 +77,9 @@ type Web struct {
 	MastodonHosts []string
 	// X proves which X account is a member's (optional: nil hides it).
 	X XSignIn
+	// SignInPerMinute is how many sign-in requests one address may make
+	// in a minute (default 10); uploads are limited to 10 an hour.
+	SignInPerMinute int64
 	// Admins are the accounts (DID or acct) whose members may see /admin.
 	Admins map[string]bool
 	Log    *slog.Logger
@@ -108,18 +112,18 @@ func (w *Web) Mount(r *gin.Engine) error {
 	r.GET("/", w.page("landing", nil))
 	r.GET("/privacy", w.page("privacy", nil))
 	r.GET("/signin", w.page("signin", nil))
-	r.POST("/signin/bluesky", w.limit("signin", 10, time.Minute), w.csrf, w.signInBluesky)
+	r.POST("/signin/bluesky", w.limit("signin", w.signInLimit(), time.Minute), w.csrf, w.signInBluesky)
 	r.POST("/signout", w.csrf, w.signOut)
-	r.POST("/signin/mastodon", w.limit("signin", 10, time.Minute), w.csrf, w.signInMastodon)
-	r.POST("/signin/bluesky/oauth", w.limit("signin", 10, time.Minute), w.csrf, w.signInBlueskyOAuth)
-	r.GET("/signin/bluesky/callback", w.limit("signin", 10, time.Minute), w.blueskyCallback)
+	r.POST("/signin/mastodon", w.limit("signin", w.signInLimit(), time.Minute), w.csrf, w.signInMastodon)
+	r.POST("/signin/bluesky/oauth", w.limit("signin", w.signInLimit(), time.Minute), w.csrf, w.signInBlueskyOAuth)
+	r.GET("/signin/bluesky/callback", w.limit("signin", w.signInLimit(), time.Minute), w.blueskyCallback)
 	r.GET("/oauth/client-metadata.json", w.clientMetadata)
-	r.GET("/signin/mastodon/callback", w.limit("signin", 10, time.Minute), w.mastodonCallback)
+	r.GET("/signin/mastodon/callback", w.limit("signin", w.signInLimit(), time.Minute), w.mastodonCallback)
 
 	m := r.Group("/", w.member)
 	m.GET("/accounts", w.page("accounts", w.accountsData))
-	m.POST("/signin/x", w.limit("signin", 10, time.Minute), w.csrf, w.signInX)
-	m.GET("/signin/x/callback", w.limit("signin", 10, time.Minute), w.xCallback)
+	m.POST("/signin/x", w.limit("signin", w.signInLimit(), time.Minute), w.csrf, w.signInX)
+	m.GET("/signin/x/callback", w.limit("signin", w.signInLimit(), time.Minute), w.xCallback)
 	m.GET("/upload", w.page("upload", w.uploadData))
 	m.POST("/upload", w.limit("upload", 10, time.Hour), w.csrf, w.upload)
 	m.GET("/imports/:upload", w.page("import", w.importData))
@@ -136,13 +140,13 @@ func (w *Web) Mount(r *gin.Engine) error {
 	// The JSON API: the same handlers as the pages' actions, answering
 	// JSON; described in /api/openapi.json.
 	r.GET("/api/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", openAPI) })
-	r.POST("/api/signin/bluesky", w.limit("signin", 10, time.Minute), w.csrf, w.signInBluesky)
+	r.POST("/api/signin/bluesky", w.limit("signin", w.signInLimit(), time.Minute), w.csrf, w.signInBluesky)
 	r.POST("/api/signout", w.csrf, w.signOut)
-	r.POST("/api/signin/mastodon", w.limit("signin", 10, time.Minute), w.csrf, w.signInMastodon)
-	r.POST("/api/signin/bluesky/oauth", w.limit("signin", 10, time.Minute), w.csrf, w.signInBlueskyOAuth)
+	r.POST("/api/signin/mastodon", w.limit("signin", w.signInLimit(), time.Minute), w.csrf, w.signInMastodon)
+	r.POST("/api/signin/bluesky/oauth", w.limit("signin", w.signInLimit(), time.Minute), w.csrf, w.signInBlueskyOAuth)
 	api := r.Group("/api", w.member)
 	api.GET("/me", w.apiMe)
-	api.POST("/signin/x", w.limit("signin", 10, time.Minute), w.csrf, w.signInX)
+	api.POST("/signin/x", w.limit("signin", w.signInLimit(), time.Minute), w.csrf, w.signInX)
 	api.POST("/imports", w.limit("upload", 10, time.Hour), w.csrf, w.upload)
 	api.GET("/imports/:upload", w.apiImport)
 	api.GET("/imports/:upload/events", w.importEvents)
@@ -314,6 +318,13 @@ func (w *Web) security(c *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	c.Next()
+}
+
+func (w *Web) signInLimit() int64 {
+	if w.SignInPerMinute > 0 {
+		return w.SignInPerMinute
+	}
+	return 10
 }
 
 // limit allows n requests per window per client address and answers 429

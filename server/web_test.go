@@ -55,6 +55,12 @@ func newSite(t *testing.T, maxUpload int64, admins ...string) *site {
 }
 
 func newSiteX(t *testing.T, maxUpload int64, xc server.XSignIn, admins ...string) *site {
+	return newSiteWith(t, maxUpload, xc, 1000, admins...)
+}
+
+// newSiteWith is newSite with X sign-in and the sign-in rate limit chosen
+// (the other tests sign in more than 10 times a minute from 127.0.0.1).
+func newSiteWith(t *testing.T, maxUpload int64, xc server.XSignIn, signInPerMinute int64, admins ...string) *site {
 	t.Helper()
 	store := testenv.MustGraph(t)
 	rdb := testenv.MustRedis(t)
@@ -82,7 +88,7 @@ func newSiteX(t *testing.T, maxUpload int64, xc server.XSignIn, admins ...string
 	web := &server.Web{Store: store, Queue: q, Inspector: insp, Redis: rdb, Box: box, Texts: i18n.MustLoad(),
 		Uploads: &workers.Uploads{Dir: s.uploads}, MaxUpload: maxUpload, Bluesky: s.bsky,
 		BlueskyHosts: []string{testenv.PDSURL()}, Admins: adm, Log: log,
-		Mastodon: masto, MastodonOAuth: masto, MastodonHosts: []string{testenv.GoToSocialURL()}, X: xc, BlueskyOAuth: oa}
+		Mastodon: masto, MastodonOAuth: masto, MastodonHosts: []string{testenv.GoToSocialURL()}, X: xc, BlueskyOAuth: oa, SignInPerMinute: signInPerMinute}
 	web.PublicURL, _ = url.Parse(base)
 	srv, err := server.New(server.Options{Logger: log, Registry: prometheus.NewRegistry(), Web: web})
 	if err != nil {
@@ -285,16 +291,23 @@ func TestSignInUploadReconnect(t *testing.T) {
 	if code, to := b.post("/reconnections/dismiss", url.Values{"network": {"bluesky"}, "dismiss": {targets[0].DID}}); code != http.StatusSeeOther {
 		t.Fatalf("dismiss: %d %s", code, to)
 	}
-	b.get("/api/reconnections?network=bluesky", &rec)
-	if rec.Pending != 2 {
-		t.Fatalf("after a dismissal %d pending, want 2", rec.Pending)
+	var dis struct {
+		Pending   int
+		Dismissed []engine.Reconnection
+	}
+	b.get("/api/reconnections?network=bluesky", &dis)
+	if dis.Pending != 2 || len(dis.Dismissed) != 1 || dis.Dismissed[0].Account != targets[0].DID {
+		t.Fatalf("after a dismissal: %+v, want 2 pending and the dismissed one listed", dis)
+	}
+	if _, page := b.get("/reconnections?network=bluesky", nil); !strings.Contains(page, `name="dismiss" value="`+targets[0].DID+`"`) {
+		t.Error("the page offers no way to bring the dismissed account back")
 	}
 	if code, body := b.post("/api/reconnections/dismiss", url.Values{"network": {"bluesky"}, "account": {targets[0].DID}, "undo": {"1"}}); code != http.StatusOK {
 		t.Fatalf("undo: %d %s", code, body)
 	}
-	b.get("/api/reconnections?network=bluesky", &rec)
-	if rec.Pending != 3 {
-		t.Fatalf("after the undo %d pending, want 3", rec.Pending)
+	b.get("/api/reconnections?network=bluesky", &dis)
+	if dis.Pending != 3 || len(dis.Dismissed) != 0 {
+		t.Fatalf("after the undo: %+v, want 3 pending and none dismissed", dis)
 	}
 	if code, body := b.post("/api/reconnections/follow", url.Values{"network": {"bluesky"}, "all": {"1"}}); code != http.StatusOK {
 		t.Fatalf("reconnect all: %d %s", code, body)
@@ -365,6 +378,12 @@ func TestWhoGetsWhat(t *testing.T) {
 		{"GET", "/reconnections", want{redirect, see, see, see}},
 		{"GET", "/settings", want{redirect, see, see, see}},
 		{"GET", "/delete", want{redirect, see, see, see}},
+		{"GET", "/accounts", want{redirect, see, see, see}},
+		{"GET", "/oauth/client-metadata.json", want{see, see, see, see}},
+		{"GET", "/signin/bluesky/callback?state=x&code=y&iss=z", want{400, 400, 400, 400}},
+		{"GET", "/signin/mastodon/callback?state=x&code=y", want{400, 400, 400, 400}},
+		{"GET", "/signin/x/callback?state=x&code=y", want{redirect, 404, 404, 404}}, // X sign-in off here
+		{"POST", "/api/signin/x", want{401, 404, 404, 404}},
 		{"GET", "/admin", want{redirect, 403, 403, see}},
 		{"GET", "/imports/" + up.Upload, want{redirect, see, 404, 404}},
 		{"GET", "/api/imports/" + up.Upload, want{401, see, 404, 404}},
@@ -931,5 +950,66 @@ func TestSignInWithBlueskyOAuth(t *testing.T) {
 	}
 	if rows := testenv.Query(t, "MATCH (s:OAuthSession) RETURN s", nil); len(rows) != 0 {
 		t.Errorf("%d OAuth sessions left after the member left", len(rows))
+	}
+}
+
+// TestSettingsRoundTrip: what the settings form saves is what it shows
+// next time, every field of it.
+func TestSettingsRoundTrip(t *testing.T) {
+	s := newSite(t, 8<<20)
+	b := s.browser(t)
+	b.signIn(testenv.MustPDSAccount(t, "settler"))
+	type settings struct {
+		AutoReconnect   bool   `json:"auto_reconnect"`
+		AllowClaimed    bool   `json:"allow_claimed"`
+		NotifyArrivals  bool   `json:"notify_arrivals"`
+		NotifyPeriod    string `json:"notify_period"`
+		NotifyChannel   string `json:"notify_channel"`
+		ResearchConsent bool   `json:"research_consent"`
+		ShowName        bool   `json:"show_name"`
+		Locale          string `json:"locale"`
+	}
+	for _, want := range []settings{
+		{AutoReconnect: true, AllowClaimed: true, NotifyArrivals: true, NotifyPeriod: "daily", NotifyChannel: "bluesky", ResearchConsent: true, ShowName: true, Locale: "de"},
+		{NotifyPeriod: "weekly", Locale: "sv"},
+	} {
+		form := url.Values{"notify_period": {want.NotifyPeriod}, "notify_channel": {want.NotifyChannel}, "locale": {want.Locale}}
+		for k, on := range map[string]bool{"auto_reconnect": want.AutoReconnect, "allow_claimed": want.AllowClaimed,
+			"notify_arrivals": want.NotifyArrivals, "research_consent": want.ResearchConsent, "show_name": want.ShowName} {
+			if on {
+				form.Set(k, "1")
+			}
+		}
+		if code, body := b.post("/api/settings", form); code != http.StatusOK {
+			t.Fatalf("save: %d %s", code, body)
+		}
+		var got settings
+		b.get("/api/settings", &got)
+		if got != want {
+			t.Errorf("settings read back %+v, want %+v", got, want)
+		}
+		_, page := b.get("/settings", nil)
+		if strings.Contains(page, `name="research_consent" value="1" checked`) != want.ResearchConsent {
+			t.Errorf("the form shows research consent wrong (want %v)", want.ResearchConsent)
+		}
+	}
+	if code, _ := b.post("/api/settings", url.Values{"notify_period": {"hourly"}}); code != http.StatusBadRequest {
+		t.Errorf("an unknown period: %d, want 400", code)
+	}
+}
+
+// TestSignInIsRateLimited: the 11th sign-in attempt in a minute from one
+// address gets 429 and says when to come back.
+func TestSignInIsRateLimited(t *testing.T) {
+	s := newSiteWith(t, 8<<20, nil, 10)
+	b := s.browser(t)
+	for i := 1; i <= 11; i++ {
+		code, _ := b.post("/api/signin/bluesky", url.Values{"host": {testenv.PDSURL()}, "identifier": {"nobody.test"}, "password": {"wrong"}})
+		switch {
+		case i <= 10 && code != http.StatusUnauthorized:
+			t.Fatalf("attempt %d: %d, want 401", i, code)
+		case i == 11 && code != http.StatusTooManyRequests:
+			t.Fatalf("attempt 11: %d, want 429", code)
+		}
 	}
 }
