@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -498,4 +500,11 @@ func (w *Web) done(c *gin.Context, to string, body any) {
 	c.Redirect(http.StatusSeeOther, to)
 }
 
-var errNoMember = errors.New("no member in the session")
+// randomToken is 128 random bits in hex: CSRF tokens, OAuth states.
+func randomToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func constantEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
