@@ -254,10 +254,20 @@ func TestDeleteMemberLeavesNothingOfTheirs(t *testing.T) {
 	link(t, s, "dora", engine.Bluesky, did("dora"))
 	link(t, s, "dora", engine.Mastodon, "dora@gts.test")
 	link(t, s, "eve", engine.Bluesky, did("eve"))
+	// Dora signed in with Bluesky OAuth twice; eve once.
+	for _, key := range []string{did("dora") + " s1", did("dora") + " s2", did("eve") + " s1"} {
+		if err := s.SaveOAuthSession(ctx, key, "v1.sealed"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := s.DeleteMember(ctx, "dora", "test"); err != nil {
 		t.Fatal(err)
 	}
+	if sealed, _ := s.LoadOAuthSession(ctx, did("eve")+" s1"); sealed == "" {
+		t.Error("eve's OAuth session went with dora")
+	}
 	checks := map[string]string{
+		"oauth sessions":  "MATCH (o:OAuthSession) WHERE o.key STARTS WITH $did RETURN count(o) AS n",
 		"member":          "MATCH (m:Member {id: 'dora'}) RETURN count(m) AS n",
 		"archives":        "MATCH (a:Archive) WHERE a.xid = $xid RETURN count(a) AS n",
 		"links":           "MATCH (:XAccount {xid: $xid})-[s:SAME_AS]->() RETURN count(s) AS n",

@@ -1,6 +1,6 @@
 // member_delete: erases a member: their archives, claims, accounts' USES
-// (and tokens), dismissals, settings, and the account nodes that nothing
-// else refers to. The X accounts stay (others' archives may name them) but
+// (and tokens, OAuth sessions included), dismissals, announcements,
+// settings, and the account nodes that nothing else refers to. The X accounts stay (others' archives may name them) but
 // lose the name and display name that only this member's archive gave.
 // Run after retracting the member's archives from the edges, and follow
 // with sync_member_links for the returned xids, in the same transaction.
@@ -15,6 +15,13 @@ CALL (m) {
 CALL (m) {
   OPTIONAL MATCH (m)-[:UPLOADED]->(arc:Archive)
   DETACH DELETE arc
+}
+CALL (m) {
+  // Their atproto OAuth sessions (sealed; keyed "<did> <session id>").
+  OPTIONAL MATCH (m)-[:USES]->(b:BlueskyAccount)
+  WITH b WHERE b IS NOT NULL
+  MATCH (s:OAuthSession) WHERE s.key STARTS WITH b.did + ' '
+  DETACH DELETE s
 }
 CALL (m) {
   OPTIONAL MATCH (m)-[:USES]->(a)
