@@ -1,7 +1,8 @@
 // member_delete: erases a member: their archives, claims, accounts' USES
 // (and tokens, OAuth sessions included), dismissals, announcements,
-// settings, and the account nodes that nothing else refers to. The X accounts stay (others' archives may name them) but
-// lose the name and display name that only this member's archive gave.
+// settings, and the account nodes that nothing else refers to. The X
+// accounts stay (others' archives may name them) but lose the name and
+// display name that only this member's archive gave.
 // Run after retracting the member's archives from the edges, and follow
 // with sync_member_links for the returned xids, in the same transaction.
 // Parameters: $member.
