@@ -1013,3 +1013,60 @@ func TestSignInIsRateLimited(t *testing.T) {
 		}
 	}
 }
+
+// TestOAuthSessionSurvivesConcurrentRenewals: the PDS rotates refresh
+// tokens and ends the whole session when one is used twice. Two processes
+// (two OAuth clients sharing the graph and Redis, as serve and work do)
+// renewing the same session at once, four times each, must leave it alive:
+// the account's lock in Redis serializes them and each starts from the
+// session as last stored.
+func TestOAuthSessionSurvivesConcurrentRenewals(t *testing.T) {
+	s := newSite(t, 8<<20)
+	ctx := context.Background()
+	me := testenv.MustPDSAccount(t, "busy")
+	b := s.browser(t)
+	_, to := b.post("/signin/bluesky/oauth", url.Values{"handle": {me.Handle}})
+	u, _ := url.Parse(testenv.ApproveOnPDS(t, to, me.Handle, me.Password))
+	if code, to := b.get(u.RequestURI(), nil); code != http.StatusSeeOther {
+		t.Fatalf("callback: %d %s", code, to)
+	}
+	member := memberOf(t, b)
+	box, _ := seal.New(testKey)
+	sealed, err := s.store.Credentials(ctx, member, engine.Bluesky, me.DID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := box.Open(sealed, engine.CredentialsContext(member, me.DID))
+	var creds engine.Credentials
+	json.Unmarshal([]byte(plain), &creds)
+
+	rdb := testenv.MustRedisKeep(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 2 {
+		oa := bluesky.NewOAuth(bluesky.OAuthOptions{PublicURL: s.URL, CallbackPath: "/signin/bluesky/callback", PLCURL: testenv.PLCURL(),
+			LocalPDS: []string{testenv.PDSURL()}, Sessions: s.store, Redis: rdb, Box: box})
+		client := bluesky.New(bluesky.Options{PLCURL: testenv.PLCURL(), OAuth: oa})
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := client.Refresh(ctx, creds); err != nil {
+					errs <- err
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a renewal failed: %v", err)
+	}
+	sess, err := s.bsky.Open(ctx, creds)
+	if err != nil {
+		t.Fatalf("after the renewals the session does not open: %v", err)
+	}
+	if _, err := sess.Follows(ctx); err != nil {
+		t.Fatalf("after the renewals the session is dead: %v", err)
+	}
+}

@@ -127,3 +127,15 @@ func auth() neo4j.AuthToken {
 	}
 	return neo4j.NoAuth()
 }
+
+// MustRedisKeep connects to the test Redis without emptying it: for a
+// second client in a test that already called MustRedis.
+func MustRedisKeep(tb testing.TB) *redis.Client {
+	tb.Helper()
+	c := redis.NewClient(&redis.Options{Addr: RedisAddr()})
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		tb.Fatalf("no Redis at %s: %v", RedisAddr(), err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}

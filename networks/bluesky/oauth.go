@@ -2,6 +2,8 @@ package bluesky
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,6 +58,7 @@ type OAuthOptions struct {
 type OAuth struct {
 	app   *oauth.ClientApp
 	local []string
+	redis *redis.Client
 }
 
 // NewOAuth returns the OAuth client of the site.
@@ -81,7 +84,7 @@ func NewOAuth(opt OAuthOptions) *OAuth {
 	} else {
 		app.Dir = dir
 	}
-	return &OAuth{app: app, local: local}
+	return &OAuth{app: app, local: local, redis: opt.Redis}
 }
 
 // ClientMetadata is the document a production client id points to.
@@ -156,22 +159,78 @@ func (o *OAuth) resume(ctx context.Context, r oauthRef) (*oauth.ClientSession, e
 }
 
 // open returns an API client on the member's PDS for an OAuth session.
+// Every request it makes holds the account's lock and starts from the
+// session as stored: the PDS rotates refresh tokens, and a refresh token
+// used twice (two workers renewing at once) ends the whole session.
 func (o *OAuth) open(ctx context.Context, r oauthRef) (*atclient.APIClient, error) {
 	sess, err := o.resume(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("bluesky: OAuth session of %s: %w (the member must sign in again)", r.DID, err)
 	}
-	return sess.APIClient(), nil
+	api := sess.APIClient()
+	api.Auth = &lockedAuth{o: o, ref: r}
+	return api, nil
 }
 
-// refresh renews an OAuth session's tokens now.
+// refresh renews an OAuth session's tokens now, under the account's lock.
 func (o *OAuth) refresh(ctx context.Context, r oauthRef) error {
+	unlock, err := o.lock(ctx, r.DID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	sess, err := o.resume(ctx, r)
 	if err != nil {
 		return err
 	}
 	_, err = sess.RefreshTokens(ctx)
 	return err
+}
+
+// lockedAuth makes each request of an OAuth session under the account's
+// lock, with the session as last stored (another process may have renewed
+// it).
+type lockedAuth struct {
+	o   *OAuth
+	ref oauthRef
+}
+
+func (a *lockedAuth) DoWithAuth(c *http.Client, req *http.Request, endpoint syntax.NSID) (*http.Response, error) {
+	unlock, err := a.o.lock(req.Context(), a.ref.DID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	sess, err := a.o.resume(req.Context(), a.ref)
+	if err != nil {
+		return nil, fmt.Errorf("bluesky: OAuth session of %s: %w", a.ref.DID, err)
+	}
+	return sess.DoWithAuth(c, req, endpoint)
+}
+
+// unlockScript deletes the lock only if it is still ours.
+var unlockScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`)
+
+// lock takes the account's OAuth lock in Redis, shared by every serve and
+// work process; it expires by itself after 30 s if its holder dies.
+func (o *OAuth) lock(ctx context.Context, did string) (func(), error) {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	key, token := "passerelle:oauth-lock:"+did, hex.EncodeToString(b)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		ok, err := o.redis.SetNX(ctx, key, token, 30*time.Second).Result()
+		if err != nil {
+			return nil, fmt.Errorf("bluesky: OAuth lock of %s: %w", did, err)
+		}
+		if ok {
+			return func() { unlockScript.Run(context.WithoutCancel(ctx), o.redis, []string{key}, token) }, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("bluesky: OAuth lock of %s: %w", did, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
 }
 
 // logout revokes the session on the PDS and deletes it here, even when
