@@ -29,12 +29,10 @@ func (w *Web) uploadData(c *gin.Context) (any, error) {
 	return w.Store.MemberImportState(c.Request.Context(), s.Member)
 }
 
-// zipMagic and jsPrefix are how an upload says what it is: the archive's
-// ZIP, or the files of its data/ folder (window.YTD.<name>.part0 = [...]).
-var (
-	zipMagic = []byte("PK\x03\x04")
-	jsPrefix = []byte("window.YTD.")
-)
+// zipMagic starts an archive's ZIP; anything else must be the .js files of
+// its data/ folder (window.YTD.<name>.part0 = [...]), which the import
+// checks entry by entry.
+var zipMagic = []byte("PK\x03\x04")
 
 // upload takes the archive as one ZIP, or as the .js files of its data/
 // folder (packed into a ZIP here, as they stream in), bounded by
