@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -178,7 +179,16 @@ func (w *Web) instanceURL(in string) (string, bool) {
 		return "", false
 	}
 	out := u.Scheme + "://" + strings.ToLower(u.Host)
-	return out, u.Scheme == "https" || slices.Contains(w.MastodonHosts, out)
+	if slices.Contains(w.MastodonHosts, out) {
+		return out, true
+	}
+	// The server calls the instance itself (to register the app, for the
+	// token): no address of this machine or its private network.
+	if ip := net.ParseIP(u.Hostname()); ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified()) ||
+		u.Hostname() == "localhost" {
+		return "", false
+	}
+	return out, u.Scheme == "https"
 }
 
 // signInMastodon sends the member to their instance to approve Passerelle

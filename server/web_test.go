@@ -682,6 +682,13 @@ func TestSignInWithMastodon(t *testing.T) {
 	if len(rows) != 1 || !strings.HasPrefix(rows[0]["s"].(string), "v1.") {
 		t.Fatalf("apps registered: %v; want one, its secret sealed", rows)
 	}
+	// Instances on this machine or its private network are refused (the
+	// server would call them), but for the ones configured.
+	for _, in := range []string{"https://127.0.0.1", "https://10.1.2.3:8443", "localhost", "https://[::1]", "http://example.social"} {
+		if code, _ := b.post("/api/signin/mastodon", url.Values{"instance": {in}}); code != http.StatusBadRequest {
+			t.Errorf("instance %s: %d, want 400", in, code)
+		}
+	}
 	// A replayed or forged state is refused.
 	if code, _ := b.get("/signin/mastodon/callback?state=forged&code=x", nil); code != http.StatusBadRequest {
 		t.Errorf("forged state: %d, want 400", code)
