@@ -333,14 +333,17 @@ func (w *Web) signInLimit() int64 {
 // beyond, counted in Redis so every serve process shares the count.
 func (w *Web) limit(name string, n int64, window time.Duration) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		slot := time.Now().Unix() / int64(window.Seconds())
-		key := fmt.Sprintf("passerelle:limit:%s:%s:%d", name, c.ClientIP(), slot)
-		count, err := w.Redis.Incr(c.Request.Context(), key).Result()
-		if err == nil && count == 1 {
-			w.Redis.Expire(c.Request.Context(), key, window)
-		}
-		if err == nil && count > n {
-			c.Header("Retry-After", fmt.Sprint(int64(window.Seconds())-time.Now().Unix()%int64(window.Seconds())))
+		// The window opens at an address's first request and closes window
+		// later (INCR and its expiry in one round trip): n requests per
+		// window, whatever the clock's minute.
+		ctx := c.Request.Context()
+		key := "passerelle:limit:" + name + ":" + c.ClientIP()
+		pipe := w.Redis.TxPipeline()
+		incr := pipe.Incr(ctx, key)
+		pipe.ExpireNX(ctx, key, window)
+		ttl := pipe.TTL(ctx, key)
+		if _, err := pipe.Exec(ctx); err == nil && incr.Val() > n {
+			c.Header("Retry-After", fmt.Sprint(max(1, int64(ttl.Val().Seconds()))))
 			w.fail(c, http.StatusTooManyRequests, "error.too_many", nil)
 			return
 		}
