@@ -1,10 +1,8 @@
 package e2e_test
 
 import (
-	"archive/zip"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -62,28 +60,9 @@ func TestBrowserSignInUploadReconnect(t *testing.T) {
 // following the given X accounts, and returns its path.
 func writeArchive(t *testing.T, n int, follows []string) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "data")
-	if _, err := fixtures.WriteArchive(dir, fixtures.ArchiveOptions{Variant: "loose", Account: n}); err != nil {
-		t.Fatal(err)
-	}
-	if err := fixtures.WriteFile(filepath.Join(dir, "following.js"), fixtures.DataFile("following", follows...)); err != nil {
-		t.Fatal(err)
-	}
 	out := filepath.Join(t.TempDir(), "twitter-archive.zip")
-	f, err := os.Create(out)
-	if err != nil {
+	if err := fixtures.WriteArchiveFollowing(out, fixtures.ArchiveOptions{Account: n}, follows); err != nil {
 		t.Fatal(err)
 	}
-	zw := zip.NewWriter(f)
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
-		w, _ := zw.Create("data/" + e.Name())
-		w.Write(b)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	return out
 }

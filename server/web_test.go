@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -206,22 +205,19 @@ func (b *browser) signIn(a testenv.PDSAccount) {
 	}
 }
 
-// archiveZip writes member n's archive, following the X accounts given.
+// archiveZip returns member n's archive (a ZIP), following the X
+// accounts given.
 func archiveZip(t *testing.T, n int, follows ...string) []byte {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), fmt.Sprint(n))
-	fixtures.WriteArchive(dir, fixtures.ArchiveOptions{Variant: "loose", Account: n, Username: fmt.Sprintf("member%d", n)})
-	fixtures.WriteFile(filepath.Join(dir, "following.js"), fixtures.DataFile("following", follows...))
-	files, _ := os.ReadDir(dir)
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, f := range files {
-		data, _ := os.ReadFile(filepath.Join(dir, f.Name()))
-		w, _ := zw.Create("data/" + f.Name())
-		w.Write(data)
+	out := filepath.Join(t.TempDir(), "archive.zip")
+	if err := fixtures.WriteArchiveFollowing(out, fixtures.ArchiveOptions{Account: n, Username: fmt.Sprintf("member%d", n)}, follows); err != nil {
+		t.Fatal(err)
 	}
-	zw.Close()
-	return buf.Bytes()
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // TestSignInUploadReconnect walks the member's way through the JSON API on

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/zip"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -120,14 +119,6 @@ func demoSeed(ctx context.Context, env *Env, s *cypher.Store, path string) error
 // demoArchive writes the visitor's archive: X account demoVisitor follows
 // demo members 1..members and 20 accounts that are nowhere.
 func demoArchive(out string, members int) error {
-	dir, err := os.MkdirTemp("", "passerelle-demo-archive-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	if _, err := fixtures.WriteArchive(dir, fixtures.ArchiveOptions{Variant: "loose", Account: demoVisitor, Username: "you_on_x", DisplayName: "You"}); err != nil {
-		return err
-	}
 	var follows []string
 	for n := 1; n <= members; n++ {
 		follows = append(follows, fixtures.XID(n))
@@ -135,33 +126,5 @@ func demoArchive(out string, members int) error {
 	for n := 0; n < 20; n++ {
 		follows = append(follows, fixtures.XID(50_000+n))
 	}
-	if err := fixtures.WriteFile(filepath.Join(dir, "following.js"), fixtures.DataFile("following", follows...)); err != nil {
-		return err
-	}
-	f, err := os.Create(out)
-	if err != nil {
-		return usageError{err}
-	}
-	zw := zip.NewWriter(f)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return err
-		}
-		w, err := zw.Create("data/" + e.Name())
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(b); err != nil {
-			return err
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	return f.Close()
+	return fixtures.WriteArchiveFollowing(out, fixtures.ArchiveOptions{Account: demoVisitor, Username: "you_on_x", DisplayName: "You"}, follows)
 }
