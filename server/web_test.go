@@ -1073,3 +1073,31 @@ func TestOAuthSessionSurvivesConcurrentRenewals(t *testing.T) {
 		t.Fatalf("after the renewals the session is dead: %v", err)
 	}
 }
+
+// TestCookiesAreLockedDown: the cookies are HttpOnly and SameSite=Lax
+// always, and Secure when the site is served over https.
+func TestCookiesAreLockedDown(t *testing.T) {
+	for _, public := range []string{"http://127.0.0.1:8080/", "https://passerelle.example/"} {
+		u, _ := url.Parse(public)
+		box, _ := seal.New(testKey)
+		srv, err := server.New(server.Options{Logger: testenv.Logger(t), Registry: prometheus.NewRegistry(),
+			Web: &server.Web{Texts: i18n.MustLoad(), Box: box, PublicURL: u}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/privacy", nil))
+		cookies := rec.Result().Cookies()
+		if len(cookies) == 0 {
+			t.Fatalf("%s: no cookie set", public)
+		}
+		for _, c := range cookies {
+			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure != (u.Scheme == "https") {
+				t.Errorf("%s: cookie %s: HttpOnly %v, SameSite %v, Secure %v", public, c.Name, c.HttpOnly, c.SameSite, c.Secure)
+			}
+		}
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+			t.Errorf("%s: CSP %q", public, csp)
+		}
+	}
+}
