@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/passerelle-social/passerelle/cypher"
 	"github.com/passerelle-social/passerelle/engine"
 	"github.com/passerelle-social/passerelle/fixtures"
 	"github.com/passerelle-social/passerelle/i18n"
@@ -33,12 +34,7 @@ func TestArrivalSweepFansOutDatasetLinks(t *testing.T) {
 	defer insp.Close()
 
 	// alice follows X accounts 1-3 on X and uses a Bluesky account.
-	dir := filepath.Join(t.TempDir(), "alice")
-	fixtures.WriteArchive(dir, fixtures.ArchiveOptions{Variant: "loose", Account: 0})
-	fixtures.WriteFile(filepath.Join(dir, "following.js"), fixtures.DataFile("following", fixtures.XID(1), fixtures.XID(2), fixtures.XID(3)))
-	if _, err := (&engine.Importer{Graph: store}).Import(ctx, "alice", []string{dir}, nil); err != nil {
-		t.Fatal(err)
-	}
+	importFollowing(t, store, "alice", fixtures.XID(1), fixtures.XID(2), fixtures.XID(3))
 	if err := store.LinkAccount(ctx, engine.LinkRequest{Member: "alice", Network: engine.Bluesky, Account: fixtures.DID(900), Via: "admin", Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
@@ -126,12 +122,7 @@ func TestDigestRules(t *testing.T) {
 	}
 	// bob follows X accounts 1-4, which a dataset links to four DIDs; his
 	// own Bluesky account receives the digests.
-	dir := filepath.Join(t.TempDir(), "bob")
-	fixtures.WriteArchive(dir, fixtures.ArchiveOptions{Variant: "loose", Account: 0})
-	fixtures.WriteFile(filepath.Join(dir, "following.js"), fixtures.DataFile("following", fixtures.XID(1), fixtures.XID(2), fixtures.XID(3), fixtures.XID(4)))
-	if _, err := (&engine.Importer{Graph: store}).Import(ctx, "bob", []string{dir}, nil); err != nil {
-		t.Fatal(err)
-	}
+	importFollowing(t, store, "bob", fixtures.XID(1), fixtures.XID(2), fixtures.XID(3), fixtures.XID(4))
 	bob := fixtures.DID(900)
 	if err := store.LinkAccount(ctx, engine.LinkRequest{Member: "bob", Network: engine.Bluesky, Account: bob, Via: "admin", Actor: "test"}); err != nil {
 		t.Fatal(err)
@@ -274,5 +265,17 @@ func TestFollowRetryRunsArchivedFollows(t *testing.T) {
 		if err != nil || info.State != want {
 			t.Errorf("task %s: %v, %v; want %v", ids[i], info.State, err, want)
 		}
+	}
+}
+
+// importFollowing imports, for member, the archive of X account 0 whose
+// following.js lists xids.
+func importFollowing(t *testing.T, store *cypher.Store, member string, xids ...string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), member)
+	fixtures.WriteArchive(dir, fixtures.ArchiveOptions{Variant: "loose", Account: 0})
+	fixtures.WriteFile(filepath.Join(dir, "following.js"), fixtures.DataFile("following", xids...))
+	if _, err := (&engine.Importer{Graph: store}).Import(context.Background(), member, []string{dir}, nil); err != nil {
+		t.Fatal(err)
 	}
 }
